@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "prunebench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "prunebench", targets: ["prunebench"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Data", targets: ["Data"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS"]),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Models", dependencies: ["NN"]),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
+        .executableTarget(
+            name: "prunebench",
+            dependencies: [
+                "Tensor", "NN", "Models", "Data",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Models"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef PRUNEBENCH_COPENBLAS_SHIM_H
+#define PRUNEBENCH_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif
