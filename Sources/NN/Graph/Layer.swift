@@ -1,0 +1,46 @@
+import Tensor
+
+/// What a forward pass knows besides its inputs.
+public struct ForwardContext {
+    /// Training mode: batch statistics in batch norm, dropout active, activations saved for backward.
+    public var training: Bool
+    /// Randomness for dropout, advanced by every layer that draws from it.
+    public var generator: SeededGenerator
+
+    public init(training: Bool, seed: UInt64 = 0) {
+        self.training = training
+        self.generator = SeededGenerator(seed: seed, stream: 0xD20)
+    }
+}
+
+/// One op kind of the model graph. Everything about an op is declared by its type: how it shapes
+/// its output, how it runs forward and backward, and its named state.
+///
+/// A layer instance belongs to one node of one model. Forward in training mode saves what the
+/// layer's backward needs; ``backward(_:)`` consumes it, adds parameter gradients into the
+/// layer's ``Parameter``s and returns the gradient of each input.
+public protocol Layer: AnyObject {
+    /// The op kind, as written in checkpoints ("conv2d", "batchnorm2d", "relu", ...).
+    static var kind: String { get }
+    /// Named state in state-dict order, relative to the node's name (`weight`, `running_mean`, ...).
+    var state: [(name: String, parameter: Parameter)] { get }
+    /// The output shape for the given input shapes, or an error naming what does not fit.
+    func outputShape(_ inputs: [[Int]]) throws -> [Int]
+    /// Runs the op.
+    func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor
+    /// Gradients of the inputs given the output's; accumulates parameter gradients.
+    func backward(_ gradOutput: Tensor) -> [Tensor?]
+    /// Drops anything saved for backward.
+    func clearSaved()
+}
+
+extension Layer {
+    public var state: [(name: String, parameter: Parameter)] { [] }
+    public var kind: String { Self.kind }
+}
+
+/// A shape mismatch found while building or checking a graph.
+public struct ShapeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

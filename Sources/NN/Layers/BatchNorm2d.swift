@@ -1,0 +1,62 @@
+import Tensor
+
+/// `nn.BatchNorm2d` (affine, tracking running statistics): state `weight`, `bias`,
+/// `running_mean`, `running_var`; `num_batches_tracked` is kept as an integer counter.
+public final class BatchNorm2d: Layer {
+    public static let kind = "batchnorm2d"
+    public let channels: Int
+    public let epsilon: Float
+    public let momentum: Float
+    public let weight, bias, runningMean, runningVar: Parameter
+    /// How many training batches have updated the running statistics.
+    public var numBatchesTracked: Int = 0
+    private let kernel: BatchNormKernel
+    private var saved: (input: Tensor, stats: BatchNormKernel.Saved)?
+
+    /// PyTorch's initial state: weight 1, bias 0, running mean 0, running variance 1.
+    public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        self.channels = channels
+        self.epsilon = epsilon
+        self.momentum = momentum
+        weight = Parameter(Tensor(repeating: 1, shape: [channels]))
+        bias = Parameter(Tensor(zeros: [channels]))
+        runningMean = Parameter(Tensor(zeros: [channels]), kind: .buffer)
+        runningVar = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .buffer)
+        kernel = BatchNormKernel(channels: channels, epsilon: epsilon)
+    }
+
+    public var state: [(name: String, parameter: Parameter)] {
+        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)]
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        guard inputs[0].count == 4, inputs[0][3] == channels else {
+            throw ShapeError("expects \(channels) channels, got shape \(inputs[0])")
+        }
+        return inputs[0]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        let x = inputs[0]
+        guard context.training else {
+            return kernel.forwardInference(x, gamma: weight.value, beta: bias.value,
+                                           runningMean: runningMean.value, runningVar: runningVar.value)
+        }
+        let (y, stats) = kernel.forwardTraining(x, gamma: weight.value, beta: bias.value,
+                                                runningMean: &runningMean.value, runningVar: &runningVar.value,
+                                                momentum: momentum)
+        numBatchesTracked += 1
+        saved = (x, stats)
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+        guard let saved else { fatalError("batchnorm2d backward without a training forward") }
+        let g = kernel.backward(gradOutput, input: saved.input, gamma: weight.value, saved: saved.stats)
+        weight.accumulate(g.gamma)
+        bias.accumulate(g.beta)
+        return [g.input]
+    }
+
+    public func clearSaved() { saved = nil }
+}

@@ -1,0 +1,48 @@
+import Tensor
+
+/// `nn.Conv2d`: state `weight` `[out, in/groups, kh, kw]` and optional `bias` `[out]`.
+public final class Conv2d: Layer {
+    public static let kind = "conv2d"
+    public let geometry: Conv2DGeometry
+    public let weight: Parameter
+    public let bias: Parameter?
+    private let kernel: Conv2DKernel
+    private var savedInput: Tensor?
+
+    /// A convolution with zero-initialised state (builders or checkpoints fill it).
+    public init(_ geometry: Conv2DGeometry) {
+        self.geometry = geometry
+        weight = Parameter(Tensor(zeros: geometry.weightShape))
+        bias = geometry.hasBias ? Parameter(Tensor(zeros: [geometry.outChannels])) : nil
+        kernel = Conv2DKernel(geometry)
+    }
+
+    public var state: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        guard s.count == 4, s[3] == geometry.inChannels else {
+            throw ShapeError("expects \(geometry.inChannels) input channels, got shape \(s)")
+        }
+        let (h, w) = geometry.outputSize(h: s[1], w: s[2])
+        guard h > 0, w > 0 else { throw ShapeError("input \(s[1])x\(s[2]) is too small for the kernel") }
+        return [s[0], h, w, geometry.outChannels]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        if context.training { savedInput = inputs[0] }
+        return kernel.forward(inputs[0], weight: weight.value, bias: bias?.value)
+    }
+
+    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+        guard let x = savedInput else { fatalError("conv2d backward without a training forward") }
+        let (gw, gb) = kernel.backwardWeights(gradOutput, input: x)
+        weight.accumulate(gw)
+        if let gb { bias?.accumulate(gb) }
+        return [kernel.backwardData(gradOutput, weight: weight.value, inputShape: x.shape)]
+    }
+
+    public func clearSaved() { savedInput = nil }
+}

@@ -1,0 +1,74 @@
+import Tensor
+
+/// `nn.MaxPool2d` / `nn.AvgPool2d` on channels-last maps.
+public final class Pool2d: Layer {
+    public static let kind = "pool2d"
+    public let geometry: Pool2DGeometry
+    public let pooling: Pool2DKernel.Kind
+    private let kernel: Pool2DKernel
+    private var saved: (shape: [Int], workspace: Tensor)?
+
+    public init(_ pooling: Pool2DKernel.Kind, _ geometry: Pool2DGeometry) {
+        self.pooling = pooling
+        self.geometry = geometry
+        kernel = Pool2DKernel(pooling, geometry)
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        guard s.count == 4 else { throw ShapeError("expects [N, H, W, C], got \(s)") }
+        let (h, w) = geometry.outputSize(h: s[1], w: s[2])
+        guard h > 0, w > 0 else { throw ShapeError("input \(s[1])x\(s[2]) is smaller than the window") }
+        return [s[0], h, w, s[3]]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        let (y, ws) = kernel.forward(inputs[0])
+        if context.training { saved = (inputs[0].shape, ws) }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+        [kernel.backward(gradOutput, inputShape: saved!.shape, workspace: saved!.workspace)]
+    }
+
+    public func clearSaved() { saved = nil }
+}
+
+/// Adaptive average pooling to a fixed output size; `flatten` also drops the spatial axes when
+/// the output is 1x1 (the reference's `.view(batch, -1)`), giving `[N, C]`.
+public final class AdaptiveAvgPool2d: Layer {
+    public static let kind = "adaptive_avg_pool2d"
+    public let outputH: Int, outputW: Int
+    public let flatten: Bool
+    /// True for `F.adaptive_avg_pool2d` in the reference forward (counted as 0 MACs).
+    public let functional: Bool
+    private var savedShape: [Int]?
+
+    public init(outputH: Int = 1, outputW: Int = 1, flatten: Bool = false, functional: Bool = false) {
+        precondition(!flatten || (outputH == 1 && outputW == 1), "flatten needs a 1x1 output")
+        self.outputH = outputH; self.outputW = outputW
+        self.flatten = flatten; self.functional = functional
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        guard s.count == 4 else { throw ShapeError("expects [N, H, W, C], got \(s)") }
+        return flatten ? [s[0], s[3]] : [s[0], outputH, outputW, s[3]]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        let x = inputs[0]
+        if context.training { savedShape = x.shape }
+        let y = AdaptiveAveragePool2D.forward(x, outputH: outputH, outputW: outputW)
+        return flatten ? y.reshaped([x.shape[0], x.shape[3]]) : y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+        let s = savedShape!
+        let g = flatten ? gradOutput.reshaped([s[0], 1, 1, s[3]]) : gradOutput
+        return [AdaptiveAveragePool2D.backward(g, inputShape: s)]
+    }
+
+    public func clearSaved() { savedShape = nil }
+}

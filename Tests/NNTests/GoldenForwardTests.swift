@@ -1,0 +1,52 @@
+import XCTest
+import NN
+import Models
+import Tensor
+
+/// Forward parity with PyTorch on the golden cases (Torch-Pruning's CIFAR ResNet-18).
+final class GoldenForwardTests: XCTestCase {
+    func testResNet18CifarLogitsMatchPyTorch() throws {
+        let dir = "golden/resnet18_c28_w025_l2_global_r050"
+        let model = ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.25, inputChannels: 1,
+                                  resolution: 28, classes: 10).build()
+        try model.load(try Fixtures.safetensors("\(dir)/input.safetensors"))
+        let io = try Fixtures.safetensors("\(dir)/io.safetensors")
+        let x = try XCTUnwrap(io.floats["x"]), expected = try XCTUnwrap(io.floats["logits_before"])
+        let logits = model(ChannelsLast.fromNCHW(x))
+        XCTAssertEqual(logits.shape, expected.shape)
+        let scale = expected.scalars.map(abs).max()!
+        for (a, b) in zip(logits.scalars, expected.scalars) {
+            XCTAssertEqual(a, b, accuracy: 1e-4 * max(scale, abs(b)), "logit differs")
+        }
+    }
+
+    func testStateDictNamesShapesAndOrderMatchTheReference() throws {
+        let stats = try Fixtures.json("golden/model_stats.json")
+        let entry = try XCTUnwrap((stats["models"] as! [[String: Any]]).first { $0["name"] as? String == "resnet18_cifar_w0.25_gray28" })
+        let reference = (entry["state_dict"] as! [[String: Any]]).map { ($0["name"] as! String, $0["shape"] as! [Int]) }
+        let model = ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.25, inputChannels: 1,
+                                  resolution: 28, classes: 10).build()
+        let st = model.stateDict()
+        XCTAssertEqual(st.order, reference.map(\.0))
+        for (name, shape) in reference {
+            XCTAssertEqual(st.floats[name]?.shape ?? st.integers[name]?.shape, shape, name)
+        }
+        XCTAssertEqual(model.parameterCount, entry["params"] as? Int)
+    }
+
+    func testMisfittingStateDictListsEveryProblem() throws {
+        let model = ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.25, inputChannels: 1,
+                                  resolution: 28, classes: 10).build()
+        var st = model.stateDict()
+        st.floats["conv1.weight"] = Tensor(zeros: [3, 3])
+        st.floats["linear.bias"] = nil
+        st.order.removeAll { $0 == "linear.bias" }
+        st.set("extra.weight", Tensor(zeros: [1]))
+        XCTAssertThrowsError(try model.load(st)) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("missing 1: linear.bias"), text)
+            XCTAssertTrue(text.contains("unexpected 1: extra.weight"), text)
+            XCTAssertTrue(text.contains("conv1.weight: [3, 3]"), text)
+        }
+    }
+}
