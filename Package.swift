@@ -26,10 +26,11 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Models", dependencies: ["NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
+        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data"]),
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Tensor", "NN", "Models", "Data",
+                "Tensor", "NN", "Models", "Data", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -48,7 +48,7 @@ final class InputPlaceholder: Layer {
     static let kind = "input"
     func outputShape(_ inputs: [[Int]]) throws -> [Int] { [] }
     func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { fatalError("input is not executed") }
-    func backward(_ gradOutput: Tensor) -> [Tensor?] { [] }
+    func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [] }
     func clearSaved() {}
 }
 

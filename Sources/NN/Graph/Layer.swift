@@ -29,7 +29,9 @@ public protocol Layer: AnyObject {
     /// Runs the op.
     func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor
     /// Gradients of the inputs given the output's; accumulates parameter gradients.
-    func backward(_ gradOutput: Tensor) -> [Tensor?]
+    /// `needsInputGradient[i]` is false when nothing uses input i's gradient (the model input),
+    /// and the layer may return nil for it.
+    func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?]
     /// Drops anything saved for backward.
     func clearSaved()
 }

@@ -21,6 +21,9 @@ public final class Model {
     /// Input shape `[C, H, W]` the model was built for (batch excluded).
     public let inputShape: [Int]
 
+    /// When set, forward and backward time every node into it.
+    public var profile: LayerProfile?
+
     /// For each node, the nodes that consume its output.
     private let consumers: [[Int]]
 
@@ -59,7 +62,9 @@ public final class Model {
         for i in 1..<nodes.count {
             let node = nodes[i]
             let xs = node.inputs.map { outputs[$0]! }
+            let t0 = profile == nil ? 0 : LayerProfile.now()
             outputs[i] = node.layer.forward(xs, context: &context)
+            if let profile { profile.add(node.layer.kind, forward: true, LayerProfile.now() - t0) }
             // Release inputs no later node needs (layers keep what their backward needs).
             for j in node.inputs {
                 pending[j] -= 1
@@ -84,7 +89,9 @@ public final class Model {
             guard let g = grads[i] else { nodes[i].layer.clearSaved(); continue }
             grads[i] = nil
             let node = nodes[i]
-            let inputGrads = node.layer.backward(g)
+            let t0 = profile == nil ? 0 : LayerProfile.now()
+            let inputGrads = node.layer.backward(g, needsInputGradient: node.inputs.map { $0 != 0 })
+            if let profile { profile.add(node.layer.kind, forward: false, LayerProfile.now() - t0) }
             node.layer.clearSaved()
             for (j, gi) in zip(node.inputs, inputGrads) where j != 0 {
                 guard let gi else { continue }

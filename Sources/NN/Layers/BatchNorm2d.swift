@@ -50,9 +50,9 @@ public final class BatchNorm2d: Layer {
         return y
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         guard let saved else { fatalError("batchnorm2d backward without a training forward") }
-        let g = kernel.backward(gradOutput, input: saved.input, gamma: weight.value, saved: saved.stats)
+        let g = kernel.backward(gradOutput, input: saved.input, gamma: weight.value, beta: bias.value, saved: saved.stats)
         weight.accumulate(g.gamma)
         bias.accumulate(g.beta)
         return [g.input]

@@ -36,11 +36,12 @@ public final class Conv2d: Layer {
         return kernel.forward(inputs[0], weight: weight.value, bias: bias?.value)
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         guard let x = savedInput else { fatalError("conv2d backward without a training forward") }
         let (gw, gb) = kernel.backwardWeights(gradOutput, input: x)
         weight.accumulate(gw)
         if let gb { bias?.accumulate(gb) }
+        guard needsInputGradient[0] else { return [nil] }
         return [kernel.backwardData(gradOutput, weight: weight.value, inputShape: x.shape)]
     }
 

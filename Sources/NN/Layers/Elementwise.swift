@@ -18,7 +18,7 @@ public final class ReLULayer: Layer {
         return y
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         [ReLU.backward(gradOutput, output: savedOutput!)]
     }
 
@@ -39,6 +39,6 @@ public final class AddLayer: Layer {
         Elementwise.add(inputs[0], inputs[1])
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] { [gradOutput, gradOutput] }
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [gradOutput, gradOutput] }
     public func clearSaved() {}
 }

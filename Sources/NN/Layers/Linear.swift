@@ -32,7 +32,7 @@ public final class LinearLayer: Layer {
         return Linear.forward(inputs[0], weight: weight.value, bias: bias?.value)
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         guard let x = savedInput else { fatalError("linear backward without a training forward") }
         let g = Linear.backwardParameters(gradOutput, input: x, hasBias: bias != nil)
         weight.accumulate(g.weight)

@@ -28,7 +28,7 @@ public final class Pool2d: Layer {
         return y
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         [kernel.backward(gradOutput, inputShape: saved!.shape, workspace: saved!.workspace)]
     }
 
@@ -64,7 +64,7 @@ public final class AdaptiveAvgPool2d: Layer {
         return flatten ? y.reshaped([x.shape[0], x.shape[3]]) : y
     }
 
-    public func backward(_ gradOutput: Tensor) -> [Tensor?] {
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         let s = savedShape!
         let g = flatten ? gradOutput.reshaped([s[0], 1, 1, s[3]]) : gradOutput
         return [AdaptiveAveragePool2D.backward(g, inputShape: s)]

@@ -63,7 +63,7 @@ public final class BatchNormKernel {
     }
 
     /// Backward of training-mode forward: gradients of input, gamma and beta.
-    public func backward(_ gradOutput: Tensor, input: Tensor, gamma: Tensor, saved: Saved)
+    public func backward(_ gradOutput: Tensor, input: Tensor, gamma: Tensor, beta: Tensor, saved: Saved)
         -> (input: Tensor, gamma: Tensor, beta: Tensor) {
         let plan = self.plan(input.shape)
         var dx = input.emptyLike()
@@ -74,6 +74,8 @@ public final class BatchNormKernel {
             (DNNL.Arg.mean, UnsafeMutableRawPointer(saved.mean.pointer), plan.channelMD),
             (DNNL.Arg.variance, UnsafeMutableRawPointer(saved.variance.pointer), plan.channelMD),
             (DNNL.Arg.scale, UnsafeMutableRawPointer(gamma.pointer), plan.channelMD),
+            // oneDNN 2.6 insists on the shift argument in backward, although it does not read it.
+            (DNNL.Arg.shift, UnsafeMutableRawPointer(beta.pointer), plan.channelMD),
             (DNNL.Arg.diffSrc, UnsafeMutableRawPointer(dx.mutablePointer()), plan.dataMD),
             (DNNL.Arg.diffScale, UnsafeMutableRawPointer(dg.mutablePointer()), plan.channelMD),
             (DNNL.Arg.diffShift, UnsafeMutableRawPointer(db.mutablePointer()), plan.channelMD),

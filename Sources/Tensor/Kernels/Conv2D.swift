@@ -55,6 +55,8 @@ public final class Conv2DKernel {
 
     /// The forward pass.
     public func forward(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        precondition((bias != nil) == geometry.hasBias,
+                     geometry.hasBias ? "conv2d declared with a bias needs one" : "conv2d declared without a bias got one")
         let plan = self.plan(for: input.shape)
         var output = Tensor(uninitializedShape: plan.outputShape)
         let w = plan.forwardWeights(weight)

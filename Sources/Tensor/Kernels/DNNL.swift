@@ -137,7 +137,11 @@ final class DNNLPrimitive {
                 mem = m
             } else {
                 var m: dnnl_memory_t?
-                var d = md
+                // Bind with the descriptor the primitive itself expects for this argument; the
+                // caller's must describe the same bytes.
+                var d = dnnl_primitive_desc_query_md(descriptor, dnnl_query_exec_arg_md, arg)!.pointee
+                guard d.ndims > 0 else { fatalError("oneDNN primitive takes no argument \(arg)") }
+                precondition(DNNL.elementCount(d) == DNNL.elementCount(md), "argument \(arg) size differs from the primitive's")
                 DNNL.check(dnnl_memory_create(&m, &d, DNNL.engine.handle, nil), "creating memory for argument \(arg)")
                 memories[arg] = m!
                 mem = m!

@@ -1,8 +1,8 @@
 /// Element-wise maps and their gradients, parallel over the elements.
 public enum Elementwise {
     /// `out[i] = f(x[i])`.
-    @inlinable
-    public static func map(_ x: Tensor, _ f: @escaping (Float) -> Float) -> Tensor {
+    @inlinable @inline(__always)
+    public static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
         var out = x.emptyLike()
         let src = x.pointer, dst = out.mutablePointer()
         Parallel.forEachChunk(x.count, grain: 16384) { _, r in
@@ -12,8 +12,8 @@ public enum Elementwise {
     }
 
     /// `out[i] = f(a[i], b[i])` for tensors of the same shape.
-    @inlinable
-    public static func zip(_ a: Tensor, _ b: Tensor, _ f: @escaping (Float, Float) -> Float) -> Tensor {
+    @inlinable @inline(__always)
+    public static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         precondition(a.shape == b.shape, "element-wise shapes differ: \(a.shape) and \(b.shape)")
         var out = a.emptyLike()
         let pa = a.pointer, pb = b.pointer, dst = out.mutablePointer()

@@ -1,0 +1,56 @@
+import Data
+import Models
+import NN
+
+/// The data sets `train` knows by name.
+public enum DatasetCatalog {
+    public static let names = ["fashion-mnist", "cifar10", "cifar100"]
+
+    /// Train and test splits, optionally truncated to their first images.
+    public static func load(_ name: String, directory: String?, trainLimit: Int? = nil, testLimit: Int? = nil) throws
+        -> (train: Dataset, test: Dataset) {
+        func limit(_ d: Dataset, _ n: Int?) -> Dataset { n.map { d.subset(Array(0..<min($0, d.count))) } ?? d }
+        switch name {
+        case "fashion-mnist":
+            return (limit(try FashionMNIST.load(split: .train, dataDirectory: directory), trainLimit),
+                    limit(try FashionMNIST.load(split: .test, dataDirectory: directory), testLimit))
+        case "cifar10":
+            return (limit(try CIFAR.loadCIFAR10(split: .train, dataDirectory: directory), trainLimit),
+                    limit(try CIFAR.loadCIFAR10(split: .test, dataDirectory: directory), testLimit))
+        case "cifar100":
+            return (limit(try CIFAR.loadCIFAR100(split: .train, dataDirectory: directory), trainLimit),
+                    limit(try CIFAR.loadCIFAR100(split: .test, dataDirectory: directory), testLimit))
+        default:
+            throw TrainingError("unknown dataset '\(name)'; expected one of \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// The normalisation (and, for training, augmentation) of a data set.
+    public static func transform(_ name: String, augment: Bool) -> TransformConfig {
+        switch name {
+        case "cifar10": return .cifar10(augment: augment)
+        case "cifar100": return .cifar100(augment: augment)
+        default: return .fashionMNIST(augment: augment)
+        }
+    }
+}
+
+/// The models `train` builds by name.
+public enum ModelCatalog {
+    public static let names = ["resnet18", "resnet50"]
+
+    public static func build(name: String, variant: String, width: Double, inputChannels: Int, resolution: Int,
+                             classes: Int) throws -> Model {
+        guard let v = Variant(rawValue: variant) else {
+            throw TrainingError("unknown variant '\(variant)'; expected cifar or imagenet")
+        }
+        guard width > 0, width <= 4 else { throw TrainingError("width \(width) must be in (0, 4]") }
+        switch name {
+        case "resnet18", "resnet50":
+            return ResNetBuilder(depth: name == "resnet18" ? .resnet18 : .resnet50, variant: v, width: width,
+                                 inputChannels: inputChannels, resolution: resolution, classes: classes).build()
+        default:
+            throw TrainingError("unknown model '\(name)'; expected one of \(names.joined(separator: ", "))")
+        }
+    }
+}

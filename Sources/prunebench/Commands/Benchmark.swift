@@ -1,0 +1,51 @@
+import ArgumentParser
+import Bench
+import Foundation
+import Models
+import NN
+import Tensor
+
+/// `prunebench bench`: speed measurements (release builds only make sense).
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training throughput on synthetic data (use a release build).",
+        subcommands: [TrainThroughput.self]
+    )
+}
+
+struct TrainThroughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Images/s of forward + backward + SGD step for a CIFAR-variant ResNet; prints one JSON line."
+    )
+
+    @Option(help: "Model: resnet18 or resnet50.") var model = "resnet18"
+    @Option(help: "Width multiplier.") var width = 0.25
+    @Option(help: "Input channels.") var channels = 1
+    @Option(help: "Input resolution (square).") var resolution = 28
+    @Option(help: "Number of classes.") var classes = 10
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Warm-up iterations (not timed).") var warmup = 5
+    @Option(help: "Timed iterations.") var iterations = 30
+    @Option(help: "Threads (default: OpenMP's default, the number of cores).") var threads: Int?
+
+    func validate() throws {
+        guard ["resnet18", "resnet50"].contains(model) else { throw ValidationError("--model must be resnet18 or resnet50") }
+        guard width > 0, channels > 0, resolution >= 8, classes > 1, batch > 0, iterations > 0, warmup >= 0 else {
+            throw ValidationError("sizes must be positive (resolution >= 8, classes >= 2)")
+        }
+    }
+
+    func run() throws {
+        if let threads { Parallel.setThreadCount(threads) }
+        let net = ResNetBuilder(depth: model == "resnet18" ? .resnet18 : .resnet50, variant: .cifar, width: width,
+                                inputChannels: channels, resolution: resolution, classes: classes).build()
+        ModelInit.initialize(net, seed: 0)
+        let r = ThroughputBenchmark.run(model: net, name: model + "_cifar", width: width, batch: batch, classes: classes,
+                                        warmup: warmup, iterations: iterations)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        print(String(decoding: try enc.encode(r), as: UTF8.self))
+    }
+}

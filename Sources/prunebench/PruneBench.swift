@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct PruneBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prunebench",
+        abstract: "Structural pruning benchmark for vision models (PruningBench, in Swift).",
+        subcommands: [Train.self, Benchmark.self]
+    )
+}
