@@ -46,3 +46,10 @@ public struct ShapeError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// A layer that can apply a following ReLU itself, in the same pass over memory. The model
+/// turns this on when the layer's only consumer is a ReLU node; the graph keeps the ReLU node
+/// (for counting and pruning), and the executor passes through it.
+public protocol ReLUFusing: Layer {
+    var fusesReLU: Bool { get set }
+}

@@ -26,6 +26,14 @@ public final class Model {
 
     /// For each node, the nodes that consume its output.
     private let consumers: [[Int]]
+    /// ReLU nodes whose producer applies them (see ``ReLUFusing``); the executor passes through.
+    private var passThrough: [Bool]
+
+    /// Whether layers that can apply a following ReLU in their own pass do so. On by default;
+    /// results are the same either way.
+    public var fusesOperations = true {
+        didSet { if fusesOperations != oldValue { planFusion() } }
+    }
 
     public init(nodes: [Node], outputNode: Int, inputShape: [Int]) {
         self.nodes = nodes
@@ -34,6 +42,20 @@ public final class Model {
         var consumers = Array(repeating: [Int](), count: nodes.count)
         for (i, n) in nodes.enumerated() { for j in n.inputs { consumers[j].append(i) } }
         self.consumers = consumers
+        self.passThrough = Array(repeating: false, count: nodes.count)
+        planFusion()
+    }
+
+    private func planFusion() {
+        passThrough = Array(repeating: false, count: nodes.count)
+        for node in nodes { (node.layer as? any ReLUFusing)?.fusesReLU = false }
+        guard fusesOperations else { return }
+        for (i, node) in nodes.enumerated() where node.layer is ReLULayer {
+            let j = node.inputs[0]
+            guard j != 0, j != outputNode, consumers[j] == [i], let producer = nodes[j].layer as? any ReLUFusing else { continue }
+            producer.fusesReLU = true
+            passThrough[i] = true
+        }
     }
 
     /// Every named parameter and buffer, in state-dict order.
@@ -61,6 +83,12 @@ public final class Model {
         outputs[0] = input
         for i in 1..<nodes.count {
             let node = nodes[i]
+            if passThrough[i] {
+                outputs[i] = outputs[node.inputs[0]]
+                pending[node.inputs[0]] -= 1
+                if pending[node.inputs[0]] == 0 && node.inputs[0] != outputNode { outputs[node.inputs[0]] = nil }
+                continue
+            }
             let xs = node.inputs.map { outputs[$0]! }
             let t0 = profile == nil ? 0 : LayerProfile.now()
             outputs[i] = node.layer.forward(xs, context: &context)
@@ -89,6 +117,11 @@ public final class Model {
             guard let g = grads[i] else { nodes[i].layer.clearSaved(); continue }
             grads[i] = nil
             let node = nodes[i]
+            if passThrough[i] {
+                let j = node.inputs[0]
+                if grads[j] == nil { grads[j] = g } else { Elementwise.accumulate(&grads[j]!, g) }
+                continue
+            }
             let t0 = profile == nil ? 0 : LayerProfile.now()
             let inputGrads = node.layer.backward(g, needsInputGradient: node.inputs.map { $0 != 0 })
             if let profile { profile.add(node.layer.kind, forward: false, LayerProfile.now() - t0) }

@@ -2,7 +2,7 @@ import Tensor
 
 /// `nn.BatchNorm2d` (affine, tracking running statistics): state `weight`, `bias`,
 /// `running_mean`, `running_var`; `num_batches_tracked` is kept as an integer counter.
-public final class BatchNorm2d: Layer {
+public final class BatchNorm2d: ReLUFusing {
     public static let kind = "batchnorm2d"
     public let channels: Int
     public let epsilon: Float
@@ -10,7 +10,11 @@ public final class BatchNorm2d: Layer {
     public let weight, bias, runningMean, runningVar: Parameter
     /// How many training batches have updated the running statistics.
     public var numBatchesTracked: Int = 0
-    private let kernel: BatchNormKernel
+    private var kernel: BatchNormKernel
+    /// Applies the following ReLU in the same oneDNN pass (set by the model).
+    public var fusesReLU = false {
+        didSet { if fusesReLU != oldValue { kernel = BatchNormKernel(channels: channels, epsilon: epsilon, fusedReLU: fusesReLU) } }
+    }
     private var saved: (input: Tensor, stats: BatchNormKernel.Saved)?
 
     /// PyTorch's initial state: weight 1, bias 0, running mean 0, running variance 1.

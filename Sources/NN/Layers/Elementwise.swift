@@ -26,8 +26,11 @@ public final class ReLULayer: Layer {
 }
 
 /// The residual `a + b` (functional; same shapes).
-public final class AddLayer: Layer {
+public final class AddLayer: ReLUFusing {
     public static let kind = "add"
+    /// Applies the following ReLU in the same pass (set by the model).
+    public var fusesReLU = false
+    private var savedOutput: Tensor?
     public init() {}
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
@@ -36,9 +39,17 @@ public final class AddLayer: Layer {
     }
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
-        Elementwise.add(inputs[0], inputs[1])
+        guard fusesReLU else { return Elementwise.add(inputs[0], inputs[1]) }
+        let y = Elementwise.addReLU(inputs[0], inputs[1])
+        if context.training { savedOutput = y }
+        return y
     }
 
-    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [gradOutput, gradOutput] }
-    public func clearSaved() {}
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        guard fusesReLU else { return [gradOutput, gradOutput] }
+        let g = ReLU.backward(gradOutput, output: savedOutput!)
+        return [g, g]
+    }
+
+    public func clearSaved() { savedOutput = nil }
 }

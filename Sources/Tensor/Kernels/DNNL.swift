@@ -84,6 +84,12 @@ enum DNNL {
         return dnnl_memory_desc_get_size(&m) / MemoryLayout<Float>.stride
     }
 
+    /// Bytes described by `md`.
+    static func byteCount(_ md: dnnl_memory_desc_t) -> Int {
+        var m = md
+        return dnnl_memory_desc_get_size(&m)
+    }
+
     static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
         var x = a, y = b
         return dnnl_memory_desc_equal(&x, &y) != 0

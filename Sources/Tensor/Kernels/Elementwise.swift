@@ -26,6 +26,10 @@ public enum Elementwise {
     /// `a + b` (same shape).
     public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b) { $0 + $1 } }
 
+    /// `max(a + b, 0)` in one pass (a residual add followed by ReLU); its gradient is
+    /// ``ReLU/backward(_:output:)`` for both inputs.
+    public static func addReLU(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b) { max($0 + $1, 0) } }
+
     /// `a * b` (same shape).
     public static func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { zip(a, b) { $0 * $1 } }
 
