@@ -5,7 +5,9 @@
           forward+backward (grad of weight, and of input except for the stem,
           whose input needs no grad in training).
           GFLOP/s counts 2 FLOP per MAC: fwd = 2*MACs, fwd+bwd = 6*MACs (4*MACs
-          for the stem).
+          for the stem). MACs include taps on zero padding (the usual count),
+          so small maps can show more than the machine's peak: on a 4x4 map a
+          3x3 pad-1 conv does only (10/12)^2 = 69% of the counted MACs.
   sgemm   torch.mm of square float32 NxN @ NxN (MKL in the PyPI wheels), and
           the same through numpy.matmul (OpenBLAS bundled with numpy) for
           comparison; GFLOP/s = 2*N^3 / time.
@@ -17,7 +19,9 @@ Reference only: the product never depends on Python. Venv setup: see the
 docstring of torch_train_throughput.py. Run (from the repo root):
 
   /work/venv-ref/bin/python bench/reference/torch_ops.py --threads 2
-  # options: --reps 10 --only conv|sgemm --sizes 1024,4096 --no-numpy
+  # options: --reps 10 --only conv|sgemm --sizes 1024,4096 --no-numpy --tuned-malloc
+  # (--tuned-malloc: see torch_train_throughput.py; large-activation convs are
+  #  dominated by page faults without it)
 """
 import argparse
 import json
@@ -32,6 +36,21 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", _t)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "4000000000", "MALLOC_TRIM_THRESHOLD_": "4000000000"}
+
+
+def reexec_with_tuned_malloc():
+    """glibc malloc mmaps/munmaps every large activation buffer, so each op pays
+    page faults; these tunables (read at process start) keep freed memory in the
+    heap instead. Re-executes this script once with them set."""
+    if any(os.environ.get(k) != v for k, v in TUNED_MALLOC.items()):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **TUNED_MALLOC})
+
+
+def malloc_mode():
+    return "glibc-no-mmap" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "glibc-default"
 
 BATCH = 128
 # name: (cin, cout, k, stride, H_in) -- ResNet-18 w=0.25 on 28x28 (widths 16/32/64/128)
@@ -64,7 +83,7 @@ def bench(fn, reps, warmup=3):
 
 def emit(**kw):
     print(json.dumps({"framework": "pytorch", "torch": torch.__version__,
-                      "threads": torch.get_num_threads(), **kw}), flush=True)
+                      "threads": torch.get_num_threads(), "malloc": malloc_mode(), **kw}), flush=True)
 
 
 def conv_kernel_name():
@@ -125,11 +144,15 @@ def run_sgemm(sizes, reps, with_numpy):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--tuned-malloc", action="store_true",
+                   help="re-run with glibc malloc tunables that stop mmap/munmap churn")
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--only", choices=["conv", "sgemm"])
     p.add_argument("--sizes", default="1024,4096", help="comma-separated sgemm N")
     p.add_argument("--no-numpy", action="store_true", help="skip the numpy/OpenBLAS sgemm rows")
     args = p.parse_args()
+    if args.tuned_malloc:
+        reexec_with_tuned_malloc()
     torch.set_num_threads(args.threads)
     if args.only != "sgemm":
         run_convs(args.reps)
