@@ -40,7 +40,7 @@ public struct ResNetBuilder: Sendable {
         var x = b.add("conv1", Conv2d(.init(inChannels: inputChannels, outChannels: stem, kernel: cifar ? 3 : 7,
                                             stride: cifar ? 1 : 2, padding: cifar ? 1 : 3)), b.input)
         x = b.add("bn1", BatchNorm2d(channels: stem), x)
-        x = b.add(cifar ? "relu" : "relu", ReLULayer(functional: cifar), x)
+        x = b.add("relu", ReLULayer(functional: cifar), x)
         if !cifar { x = b.add("maxpool", Pool2d(.max, .init(kernel: 3, stride: 2, padding: 1)), x) }
         var channels = stem
         for (stage, count) in blocks.enumerated() {
@@ -64,16 +64,16 @@ public struct ResNetBuilder: Sendable {
         if depth == .resnet18 {
             x = b.add("\(p).conv1", Conv2d(.init(inChannels: inChannels, outChannels: planes, kernel: 3, stride: stride, padding: 1)), x)
             x = b.add("\(p).bn1", BatchNorm2d(channels: planes), x)
-            x = b.add("\(p).relu1", ReLULayer(functional: cifar), x)
+            x = b.add("\(p).relu", ReLULayer(functional: cifar), x)
             x = b.add("\(p).conv2", Conv2d(.init(inChannels: planes, outChannels: planes, kernel: 3, padding: 1)), x)
             x = b.add("\(p).bn2", BatchNorm2d(channels: planes), x)
         } else {
             x = b.add("\(p).conv1", Conv2d(.init(inChannels: inChannels, outChannels: planes, kernel: 1)), x)
             x = b.add("\(p).bn1", BatchNorm2d(channels: planes), x)
-            x = b.add("\(p).relu1", ReLULayer(functional: cifar), x)
+            x = b.add("\(p).relu", ReLULayer(functional: cifar), x)
             x = b.add("\(p).conv2", Conv2d(.init(inChannels: planes, outChannels: planes, kernel: 3, stride: stride, padding: 1)), x)
             x = b.add("\(p).bn2", BatchNorm2d(channels: planes), x)
-            x = b.add("\(p).relu2", ReLULayer(functional: cifar), x)
+            x = b.add("\(p).relu@2", ReLULayer(functional: cifar), x)
             x = b.add("\(p).conv3", Conv2d(.init(inChannels: planes, outChannels: out, kernel: 1)), x)
             x = b.add("\(p).bn3", BatchNorm2d(channels: out), x)
         }
@@ -84,7 +84,8 @@ public struct ResNetBuilder: Sendable {
             shortcut = b.add("\(s).1", BatchNorm2d(channels: out), shortcut)
         }
         x = b.add("\(p).add", AddLayer(), x, shortcut)
-        x = b.add("\(p).relu", ReLULayer(functional: cifar), x)
+        // torchvision calls the block's one ReLU module again after the residual add.
+        x = b.add(depth == .resnet18 ? "\(p).relu@2" : "\(p).relu@3", ReLULayer(functional: cifar), x)
         return (x, out)
     }
 }

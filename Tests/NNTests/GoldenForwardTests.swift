@@ -5,10 +5,23 @@ import Tensor
 
 /// Forward parity with PyTorch on the golden cases (Torch-Pruning's CIFAR ResNet-18).
 final class GoldenForwardTests: XCTestCase {
-    func testResNet18CifarLogitsMatchPyTorch() throws {
-        let dir = "golden/resnet18_c28_w025_l2_global_r050"
-        let model = ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.25, inputChannels: 1,
-                                  resolution: 28, classes: 10).build()
+    /// Builds the model a golden case describes (its `model` object).
+    static func model(forCase dir: String) throws -> Model {
+        let m = try Fixtures.json("\(dir)/case.json")["model"] as! [String: Any]
+        let arch = m["arch"] as! String, width = m["width"] as! Double
+        let shape = m["input_shape"] as! [Int], classes = m["num_classes"] as! Int
+        let variant = Variant(rawValue: m["variant"] as! String)!
+        switch arch {
+        case "resnet18": return ResNetBuilder(depth: .resnet18, variant: variant, width: width, inputChannels: shape[0],
+                                              resolution: shape[1], classes: classes).build()
+        case "vgg19_bn": return VGGBuilder(variant: variant, width: width, inputChannels: shape[0], resolution: shape[1],
+                                           classes: classes).build()
+        default: throw XCTSkip("no builder for \(arch) yet")
+        }
+    }
+
+    private func checkLogitsBefore(_ dir: String) throws {
+        let model = try Self.model(forCase: dir)
         try model.load(try Fixtures.safetensors("\(dir)/input.safetensors"))
         let io = try Fixtures.safetensors("\(dir)/io.safetensors")
         let x = try XCTUnwrap(io.floats["x"]), expected = try XCTUnwrap(io.floats["logits_before"])
@@ -16,9 +29,12 @@ final class GoldenForwardTests: XCTestCase {
         XCTAssertEqual(logits.shape, expected.shape)
         let scale = expected.scalars.map(abs).max()!
         for (a, b) in zip(logits.scalars, expected.scalars) {
-            XCTAssertEqual(a, b, accuracy: 1e-4 * max(scale, abs(b)), "logit differs")
+            XCTAssertEqual(a, b, accuracy: 1e-4 * max(scale, abs(b)), "\(dir): logit differs")
         }
     }
+
+    func testResNet18CifarLogitsMatchPyTorch() throws { try checkLogitsBefore("golden/resnet18_c28_w025_l2_global_r050") }
+    func testVGG19BNCifarLogitsMatchPyTorch() throws { try checkLogitsBefore("golden/vgg19bn_c28_w025_l2_global_r050") }
 
     func testStateDictNamesShapesAndOrderMatchTheReference() throws {
         let stats = try Fixtures.json("golden/model_stats.json")

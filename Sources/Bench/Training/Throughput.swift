@@ -45,19 +45,17 @@ public enum ThroughputBenchmark {
                       gflops: ips * Double(macs) * 6 / 1e9, forwardMACsPerImage: macs, peakRSSMegabytes: peakRSSMegabytes())
     }
 
-    /// Forward MACs of convolutions and linear layers for one image (bias excluded).
+    /// Forward MACs of convolutions and linear layers for one image (bias excluded): the work
+    /// the GFLOP/s figure is based on, the same count as the PyTorch reference script's.
     public static func convLinearMACs(_ model: Model) -> Int {
-        var shapes = [[Int]](repeating: [], count: model.nodes.count)
-        shapes[0] = [1, model.inputShape[1], model.inputShape[2], model.inputShape[0]]
+        guard let shapes = try? model.shapes(batch: 1) else { return 0 }
         var total = 0
-        for i in 1..<model.nodes.count {
-            let node = model.nodes[i]
-            shapes[i] = (try? node.layer.outputShape(node.inputs.map { shapes[$0] })) ?? []
+        for (i, node) in model.nodes.enumerated() {
             if let conv = node.layer as? Conv2d {
                 let g = conv.geometry, o = shapes[i]
                 total += g.kernelH * g.kernelW * (g.inChannels / g.groups) * g.outChannels * o[1] * o[2]
             } else if let fc = node.layer as? LinearLayer {
-                total += fc.inFeatures * fc.outFeatures
+                total += shapes[node.inputs[0]].reduce(1, *) * fc.outFeatures
             }
         }
         return total

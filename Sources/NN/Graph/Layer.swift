@@ -34,11 +34,19 @@ public protocol Layer: AnyObject {
     func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?]
     /// Drops anything saved for backward.
     func clearSaved()
+    /// Whether the reference runs this op as an `nn.Module` (counted by Torch-Pruning's MAC
+    /// counter, listed per layer) or functionally (`F.relu`, `+`: 0 MACs, not listed).
+    var isModule: Bool { get }
+    /// MACs of one call for a batch of 1, by Torch-Pruning 1.6.1's rules
+    /// (`tp.utils.count_ops_and_params`; see docs/macs.md).
+    func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int
 }
 
 extension Layer {
     public var state: [(name: String, parameter: Parameter)] { [] }
     public var kind: String { Self.kind }
+    public var isModule: Bool { true }
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { 0 }
 }
 
 /// A shape mismatch found while building or checking a graph.

@@ -60,7 +60,7 @@ public final class Model {
 
     /// Every named parameter and buffer, in state-dict order.
     public var namedState: [(name: String, parameter: Parameter)] {
-        nodes.dropFirst().flatMap { node in node.layer.state.map { (node.name + "." + $0.name, $0.parameter) } }
+        nodes.dropFirst().flatMap { node in node.layer.state.map { (Model.stateName(node: node.name, state: $0.name), $0.parameter) } }
     }
 
     /// The learnable parameters (no buffers), in state-dict order.
@@ -139,16 +139,5 @@ public final class Model {
     }
 
     /// Output shape for a batch of `batch`, checking every node's shape rule.
-    public func outputShape(batch: Int = 1) throws -> [Int] {
-        var shapes = [[Int]](repeating: [], count: nodes.count)
-        shapes[0] = [batch, inputShape[1], inputShape[2], inputShape[0]]
-        for i in 1..<nodes.count {
-            do {
-                shapes[i] = try nodes[i].layer.outputShape(nodes[i].inputs.map { shapes[$0] })
-            } catch let e as ShapeError {
-                throw ShapeError("node '\(nodes[i].name)' (\(nodes[i].layer.kind)): \(e.description)")
-            }
-        }
-        return shapes[outputNode]
-    }
+    public func outputShape(batch: Int = 1) throws -> [Int] { try shapes(batch: batch)[outputNode] }
 }

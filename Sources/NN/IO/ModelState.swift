@@ -6,9 +6,9 @@ extension Model {
     public func stateDict() -> SafeTensors {
         var st = SafeTensors()
         for node in nodes.dropFirst() {
-            for (name, p) in node.layer.state { st.set(node.name + "." + name, p.value) }
+            for (name, p) in node.layer.state { st.set(Model.stateName(node: node.name, state: name), p.value) }
             if let bn = node.layer as? BatchNorm2d {
-                st.set(node.name + ".num_batches_tracked", integers: [Int64(bn.numBatchesTracked)], shape: [])
+                st.set(Model.stateName(node: node.name, state: "num_batches_tracked"), integers: [Int64(bn.numBatchesTracked)], shape: [])
             }
         }
         return st
@@ -31,7 +31,8 @@ extension Model {
         }
         for (name, p) in named { p.value = st.floats[name]! }
         for node in nodes.dropFirst() {
-            if let bn = node.layer as? BatchNorm2d, let n = st.integers[node.name + ".num_batches_tracked"]?.values.first {
+            if let bn = node.layer as? BatchNorm2d,
+               let n = st.integers[Model.stateName(node: node.name, state: "num_batches_tracked")]?.values.first {
                 bn.numBatchesTracked = Int(n)
             }
         }

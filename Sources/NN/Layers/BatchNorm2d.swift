@@ -63,4 +63,7 @@ public final class BatchNorm2d: ReLUFusing {
     }
 
     public func clearSaved() { saved = nil }
+
+    /// `numel(input) * 2` (affine).
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
 }

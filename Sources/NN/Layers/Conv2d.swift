@@ -46,4 +46,10 @@ public final class Conv2d: Layer {
     }
 
     public func clearSaved() { savedInput = nil }
+
+    /// `kh*kw*in*(out/groups)*Ho*Wo`, plus `out*Ho*Wo` with a bias.
+    public func macs(inputShapes: [[Int]], outputShape o: [Int]) -> Int {
+        let g = geometry, spatial = o[1] * o[2]
+        return g.kernelH * g.kernelW * g.inChannels * (g.outChannels / g.groups) * spatial + (g.hasBias ? g.outChannels * spatial : 0)
+    }
 }

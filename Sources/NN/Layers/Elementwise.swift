@@ -23,6 +23,10 @@ public final class ReLULayer: Layer {
     }
 
     public func clearSaved() { savedOutput = nil }
+
+    public var isModule: Bool { !functional }
+    /// `numel(output)` for a module, 0 when functional.
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { functional ? 0 : outputShape.reduce(1, *) }
 }
 
 /// The residual `a + b` (functional; same shapes).
@@ -52,4 +56,6 @@ public final class AddLayer: ReLUFusing {
     }
 
     public func clearSaved() { savedOutput = nil }
+
+    public var isModule: Bool { false }
 }

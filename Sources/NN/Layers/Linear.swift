@@ -41,4 +41,9 @@ public final class LinearLayer: Layer {
     }
 
     public func clearSaved() { savedInput = nil }
+
+    /// `numel(input) * out`, plus `out` once with a bias.
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int {
+        inputShapes[0].reduce(1, *) * outFeatures + (bias != nil ? outFeatures : 0)
+    }
 }

@@ -5,34 +5,44 @@ public final class Pool2d: Layer {
     public static let kind = "pool2d"
     public let geometry: Pool2DGeometry
     public let pooling: Pool2DKernel.Kind
+    /// False for a module the reference defines but does not call at this resolution (the CIFAR
+    /// VGG's `pool3` below 64x64): it passes its input through and counts 0 MACs.
+    public let active: Bool
     private let kernel: Pool2DKernel
     private var saved: (shape: [Int], workspace: Tensor)?
 
-    public init(_ pooling: Pool2DKernel.Kind, _ geometry: Pool2DGeometry) {
+    public init(_ pooling: Pool2DKernel.Kind, _ geometry: Pool2DGeometry, active: Bool = true) {
         self.pooling = pooling
         self.geometry = geometry
+        self.active = active
         kernel = Pool2DKernel(pooling, geometry)
     }
 
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
         let s = inputs[0]
         guard s.count == 4 else { throw ShapeError("expects [N, H, W, C], got \(s)") }
+        guard active else { return s }
         let (h, w) = geometry.outputSize(h: s[1], w: s[2])
         guard h > 0, w > 0 else { throw ShapeError("input \(s[1])x\(s[2]) is smaller than the window") }
         return [s[0], h, w, s[3]]
     }
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        guard active else { return inputs[0] }
         let (y, ws) = kernel.forward(inputs[0])
         if context.training { saved = (inputs[0].shape, ws) }
         return y
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
-        [kernel.backward(gradOutput, inputShape: saved!.shape, workspace: saved!.workspace)]
+        guard active else { return [gradOutput] }
+        return [kernel.backward(gradOutput, inputShape: saved!.shape, workspace: saved!.workspace)]
     }
 
     public func clearSaved() { saved = nil }
+
+    /// `numel(input)` (0 when inactive).
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { active ? inputShapes[0].reduce(1, *) : 0 }
 }
 
 /// Adaptive average pooling to a fixed output size; `flatten` also drops the spatial axes when
@@ -71,4 +81,8 @@ public final class AdaptiveAvgPool2d: Layer {
     }
 
     public func clearSaved() { savedShape = nil }
+
+    public var isModule: Bool { !functional }
+    /// `numel(input)` for a module, 0 when functional.
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { functional ? 0 : inputShapes[0].reduce(1, *) }
 }

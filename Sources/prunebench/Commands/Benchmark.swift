@@ -10,7 +10,7 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput on synthetic data (use a release build).",
-        subcommands: [TrainThroughput.self]
+        subcommands: [TrainThroughput.self, GEMMThroughput.self]
     )
 }
 
@@ -47,5 +47,43 @@ struct TrainThroughput: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         print(String(decoding: try enc.encode(r), as: UTF8.self))
+    }
+}
+
+struct GEMMThroughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "GFLOP/s of square sgemm on each backend (oneDNN, OpenBLAS); one JSON line per size and backend."
+    )
+
+    @Option(parsing: .upToNextOption, help: "Matrix sizes n (n x n times n x n).") var sizes: [Int] = [256, 1024, 2048]
+    @Option(help: "Repetitions per measurement (best is reported).") var reps = 5
+    @Option(help: "Backend to measure: onednn or openblas (default both, in one process).") var backend: String?
+    @Option(help: "Threads (default: one per core).") var threads: Int?
+
+    func validate() throws {
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= 8192 }) else { throw ValidationError("--sizes must be in 1...8192") }
+        guard reps > 0 else { throw ValidationError("--reps must be positive") }
+        if let backend, GEMM.Backend(rawValue: backend) == nil { throw ValidationError("--backend must be onednn or openblas") }
+    }
+
+    func run() throws {
+        if let threads { Parallel.setThreadCount(threads) }
+        for n in sizes {
+            var g = SeededGenerator(seed: UInt64(n))
+            let a = Tensor.randomNormal([n, n], using: &g), b = Tensor.randomNormal([n, n], using: &g)
+            var c = Tensor(zeros: [n, n])
+            for backend in GEMM.Backend.allCases where self.backend == nil || self.backend == backend.rawValue {
+                var best = Double.infinity
+                for _ in 0..<(reps + 1) {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    GEMM.sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n,
+                               c: c.mutablePointer(), ldc: n, backend: backend)
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                let gflops = 2 * Double(n * n * n) / best / 1e9
+                print("{\"op\":\"sgemm\",\"backend\":\"\(backend.rawValue)\",\"n\":\(n),\"threads\":\(Parallel.threadCount),\"ms\":\(best * 1000),\"gflops\":\(gflops)}")
+            }
+        }
     }
 }

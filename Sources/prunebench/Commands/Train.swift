@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bench
 import Foundation
+import Models
 import NN
 import Tensor
 
@@ -86,10 +87,10 @@ struct Train: ParsableCommand {
                     "img_per_s": "\(Int(m.imagesPerSecond))", "seconds": "\(Int(m.seconds))"])
             }
         }
-        var checkpoint = trainer.model.stateDict()
-        checkpoint.metadata = ["format": "prunebench", "model": model, "variant": variant, "width": "\(width)",
-                               "input_shape": "\(trainer.model.inputShape)", "num_classes": "\(trainer.train.classCount)"]
-        try checkpoint.write(to: out + "/model.safetensors")
+        let spec = ModelSpec(arch: model, variant: variant, width: width, inputShape: trainer.model.inputShape,
+                             numClasses: trainer.train.classCount)
+        try Checkpoint.save(trainer.model, spec: spec, to: out + "/model.safetensors",
+                            extra: ["prunebench.dataset": dataset, "prunebench.test_accuracy": "\(result.finalTestAccuracy)"])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: URL(fileURLWithPath: out + "/metrics.json"))

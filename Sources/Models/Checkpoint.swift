@@ -1,0 +1,29 @@
+import Foundation
+import NN
+
+/// Self-describing checkpoints: the state dict plus, in the safetensors metadata, the model's
+/// ``ModelSpec`` (`prunebench.model`) and the width of every layer (`prunebench.widths`), so a
+/// checkpoint reopens without knowing how it was built.
+public enum Checkpoint {
+    public static let specKey = "prunebench.model"
+    public static let formatKey = "format"
+
+    /// Writes `model` (built from `spec`) to `path`, with `extra` metadata.
+    public static func save(_ model: Model, spec: ModelSpec, to path: String, extra: [String: String] = [:]) throws {
+        var st = model.stateDict()
+        st.metadata = extra.merging([formatKey: "pt", specKey: spec.json()]) { $1 }
+        try st.write(to: path)
+    }
+
+    /// Opens a checkpoint: rebuilds the model from its metadata and loads the weights.
+    public static func load(_ path: String) throws -> (model: Model, spec: ModelSpec, file: SafeTensors) {
+        let file = try SafeTensors.read(path)
+        guard let raw = file.metadata[specKey] else {
+            throw ModelSpecError("\(path): no '\(specKey)' metadata: not a prunebench checkpoint (a plain state dict needs --config)")
+        }
+        let spec = try ModelSpec.parse(Data(raw.utf8), source: "\(path) metadata '\(specKey)'")
+        let model = try spec.build()
+        try model.load(file, source: path)
+        return (model, spec, file)
+    }
+}

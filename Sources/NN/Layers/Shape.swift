@@ -1,0 +1,61 @@
+import Tensor
+
+/// `torch.flatten(x, 1)` on a feature map: `[N, H, W, C]` to `[N, C*H*W]` in PyTorch's (C, H, W)
+/// order, so a following Linear takes torchvision's weights unchanged. Functional (0 MACs).
+public final class FlattenLayer: Layer {
+    public static let kind = "flatten"
+    private var savedShape: [Int]?
+    public init() {}
+
+    public var isModule: Bool { false }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        return [s[0], s.dropFirst().reduce(1, *)]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        let x = inputs[0]
+        if context.training { savedShape = x.shape }
+        guard x.rank == 4 else { return x.reshaped([x.shape[0], -1]) }
+        return Permute.forward(x, axes: [0, 3, 1, 2]).reshaped([x.shape[0], -1])
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        let s = savedShape!
+        guard s.count == 4 else { return [gradOutput.reshaped(s)] }
+        return [Permute.forward(gradOutput.reshaped([s[0], s[3], s[1], s[2]]), axes: [0, 2, 3, 1])]
+    }
+
+    public func clearSaved() { savedShape = nil }
+}
+
+/// `nn.Dropout(p)`: active in training, identity in eval. Torch-Pruning counts it 0 and does not
+/// list it.
+public final class DropoutLayer: Layer {
+    public static let kind = "dropout"
+    public let probability: Float
+    private var savedMask: Tensor?
+
+    public init(probability: Float) {
+        precondition((0...1).contains(probability), "dropout probability \(probability) outside [0, 1]")
+        self.probability = probability
+    }
+
+    public var isModule: Bool { false }
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { inputs[0] }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        guard context.training, probability > 0 else { return inputs[0] }
+        let (y, mask) = Dropout.forward(inputs[0], p: probability, using: &context.generator)
+        savedMask = mask
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        guard let mask = savedMask else { return [gradOutput] }
+        return [Dropout.backward(gradOutput, mask: mask)]
+    }
+
+    public func clearSaved() { savedMask = nil }
+}
