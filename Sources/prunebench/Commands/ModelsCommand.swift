@@ -77,14 +77,14 @@ struct ModelsCommand: ParsableCommand {
             return
         }
         guard let data = FileManager.default.contents(atPath: config) else {
-            throw ValidationError("cannot read --config \(config)")
+            throw CommandFailure("cannot read --config \(config)")
         }
         do {
             let spec = try ModelSpec.parse(data, source: config)
             let report = try ModelReport(model: try spec.build(), spec: spec)
             if json { try report.printJSON() } else { report.printText() }
         } catch let e as ModelSpecError {
-            throw ValidationError(e.description)
+            throw CommandFailure(e)
         }
     }
 }
@@ -103,8 +103,12 @@ struct Inspect: ParsableCommand {
             let (model, spec, _) = try Checkpoint.load(checkpoint)
             let report = try ModelReport(model: model, spec: spec)
             if json { try report.printJSON() } else { report.printText() }
-        } catch let e as CustomStringConvertible where e is ModelSpecError || e is SafeTensorsError || e is StateLoadError {
-            throw CleanExit.message("error: \(e.description)")
+        } catch let e as ModelSpecError {
+            throw CommandFailure(e)
+        } catch let e as SafeTensorsError {
+            throw CommandFailure(e)
+        } catch let e as StateLoadError {
+            throw CommandFailure(e)
         }
     }
 }

@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
         c.trainLimit = trainLimit; c.testLimit = testLimit
 
         let trainer: Trainer
-        do { trainer = try Trainer(config: c) } catch { throw CleanExit.message("error: \(error)") }
+        do { trainer = try Trainer(config: c) } catch { throw CommandFailure(error) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         logger.info("training", metadata: ["model": "\(model) \(variant) w=\(width)", "dataset": "\(dataset)",
                                            "train": "\(trainer.train.count)", "test": "\(trainer.test.count)",
