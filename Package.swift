@@ -26,20 +26,24 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Models", dependencies: ["NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
-        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data"]),
+        .target(name: "Pruning", dependencies: ["Tensor", "NN", "Models"]),
+        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data", "Pruning"]),
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Tensor", "NN", "Models", "Data", "Bench",
+                "Tensor", "NN", "Models", "Data", "Bench", "Pruning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
+        // Locates Tests/Fixtures for the test targets.
+        .target(name: "TestSupport", dependencies: ["NN"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Models"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

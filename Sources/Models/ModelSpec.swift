@@ -99,8 +99,8 @@ public struct ModelSpec: Codable, Sendable, Equatable {
             return VGGBuilder(variant: Variant(rawValue: variant!)!, width: width ?? 1, inputChannels: inputShape[0],
                               resolution: inputShape[1], classes: numClasses).build()
         default:
-            // ViT: wired in when its builder lands (Models/ViT.swift).
-            throw ModelSpecError("model: no builder for '\(arch)' yet")
+            return ViTBuilder(imageSize: inputShape[1], patchSize: patchSize!, inputChannels: inputShape[0], embedDim: embedDim!,
+                              depth: depth!, heads: numHeads!, mlpHidden: mlpHidden!, classes: numClasses).build()
         }
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Foundation
 import Models
 import NN
@@ -6,12 +7,7 @@ import NN
 /// Every CNN configuration of ../shared/golden/model_stats.json: names, shapes and order of the
 /// state dict, and parameter and MAC counts (total and per module), exactly.
 final class ModelStatsTests: XCTestCase {
-    nonisolated(unsafe) static let stats: [[String: Any]] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/golden/model_stats.json")
-        let json = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        return json["models"] as! [[String: Any]]
-    }()
+    nonisolated(unsafe) static let stats: [[String: Any]] = try! Fixtures.json("golden/model_stats.json")["models"] as! [[String: Any]]
 
     private func entry(_ name: String) throws -> [String: Any] {
         try XCTUnwrap(Self.stats.first { $0["name"] as? String == name }, "no entry \(name)")

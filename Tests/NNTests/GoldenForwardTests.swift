@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import NN
 import Models
 import Tensor

@@ -101,3 +101,16 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(b.grad!.scalars[0], 0.8, accuracy: 1e-5)
     }
 }
+
+extension TrainingTests {
+    func testAdamWCanExemptVectorsAndTokensFromDecay() {
+        let matrix = Parameter(Tensor(repeating: 1, shape: [2, 2])), bias = Parameter(Tensor(repeating: 1, shape: [2]))
+        let token = Parameter(Tensor(repeating: 1, shape: [1, 1, 2]))
+        for p in [matrix, bias, token] { p.grad = p.value.zerosLike() }
+        var opt = AdamW(learningRate: 0.1, weightDecay: 0.5, decayMatricesOnly: true)
+        opt.step([("fc.weight", matrix), ("fc.bias", bias), ("cls_token", token)])
+        XCTAssertEqual(matrix.value.scalars[0], 0.95, accuracy: 1e-6)
+        XCTAssertEqual(bias.value.scalars[0], 1)
+        XCTAssertEqual(token.value.scalars[0], 1)
+    }
+}

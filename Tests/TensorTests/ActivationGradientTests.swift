@@ -7,11 +7,6 @@ import Darwin
 #endif
 
 final class ActivationGradientTests: XCTestCase {
-    private func assertSmall(_ errors: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        for (i, e) in errors.enumerated() {
-            XCTAssertLessThan(e, 1e-3, "\(what): input \(i) relative error \(e)", file: file, line: line)
-        }
-    }
 
     private func assertMatches(_ t: Tensor, _ input: Tensor, _ f: (Double) -> Double, accuracy: Double, _ what: String,
                                file: StaticString = #filePath, line: UInt = #line) {

@@ -2,11 +2,6 @@ import XCTest
 @testable import Tensor
 
 final class ConvLinearGradientTests: XCTestCase {
-    private func assertSmall(_ errors: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        for (i, e) in errors.enumerated() {
-            XCTAssertLessThan(e, 1e-3, "\(what): input \(i) relative error \(e)", file: file, line: line)
-        }
-    }
 
     // MARK: Convolution
 

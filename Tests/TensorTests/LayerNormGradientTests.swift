@@ -2,11 +2,6 @@ import XCTest
 @testable import Tensor
 
 final class LayerNormGradientTests: XCTestCase {
-    private func assertSmall(_ errors: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        for (i, e) in errors.enumerated() {
-            XCTAssertLessThan(e, 1e-3, "\(what): input \(i) relative error \(e)", file: file, line: line)
-        }
-    }
 
     /// Naive double-precision layer norm over the last axis.
     private func naive(_ x: Tensor, _ w: Tensor, _ b: Tensor, eps: Double) -> (y: [Double], mean: [Double], rstd: [Double]) {

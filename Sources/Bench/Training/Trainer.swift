@@ -68,7 +68,7 @@ public final class Trainer {
         var optimizer: any Optimizer = config.optimizer == .sgd
             ? SGD(learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.weightDecay,
                   nesterov: config.nesterov && config.momentum > 0)
-            : AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay)
+            : AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay, decayMatricesOnly: true)
         let step = TrainStep(labelSmoothing: config.labelSmoothing, gradientClip: config.gradientClip)
         var context = ForwardContext(training: true, seed: config.seed)
         var history: [EpochMetrics] = []

@@ -4,7 +4,7 @@ import Tensor
 /// `running_mean`, `running_var`; `num_batches_tracked` is kept as an integer counter.
 public final class BatchNorm2d: ReLUFusing {
     public static let kind = "batchnorm2d"
-    public let channels: Int
+    public private(set) var channels: Int
     public let epsilon: Float
     public let momentum: Float
     public let weight, bias, runningMean, runningVar: Parameter
@@ -66,4 +66,16 @@ public final class BatchNorm2d: ReLUFusing {
 
     /// `numel(input) * 2` (affine).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
+
+    /// Keeps only the channels `indices` (increasing): slices gamma, beta and the running
+    /// statistics and rebuilds the kernel (keeping ReLU fusion as it was).
+    public func keep(channels indices: [Int]) {
+        for p in [weight, bias, runningMean, runningVar] {
+            p.value = p.value.gathering(axis: 0, indices)
+            p.grad = nil
+        }
+        channels = indices.count
+        kernel = BatchNormKernel(channels: channels, epsilon: epsilon, fusedReLU: fusesReLU)
+        saved = nil
+    }
 }

@@ -3,10 +3,10 @@ import Tensor
 /// `nn.Conv2d`: state `weight` `[out, in/groups, kh, kw]` and optional `bias` `[out]`.
 public final class Conv2d: Layer {
     public static let kind = "conv2d"
-    public let geometry: Conv2DGeometry
+    public private(set) var geometry: Conv2DGeometry
     public let weight: Parameter
     public let bias: Parameter?
-    private let kernel: Conv2DKernel
+    private var kernel: Conv2DKernel
     private var savedInput: Tensor?
 
     /// A convolution with zero-initialised state (builders or checkpoints fill it).
@@ -51,5 +51,41 @@ public final class Conv2d: Layer {
     public func macs(inputShapes: [[Int]], outputShape o: [Int]) -> Int {
         let g = geometry, spatial = o[1] * o[2]
         return g.kernelH * g.kernelW * g.inChannels * (g.outChannels / g.groups) * spatial + (g.hasBias ? g.outChannels * spatial : 0)
+    }
+
+    /// Keeps only the output channels `indices` (increasing, original positions): slices weight
+    /// rows and bias and rebuilds the kernel. A depthwise conv (groups = out = in) also keeps the
+    /// same input channels and groups shrink with them.
+    public func keep(outputs indices: [Int]) {
+        var g = geometry
+        let depthwise = g.groups == g.outChannels && g.groups == g.inChannels && g.groups > 1
+        weight.value = weight.value.gathering(axis: 0, indices)
+        bias?.value = bias!.value.gathering(axis: 0, indices)
+        g.outChannels = indices.count
+        if depthwise { g.inChannels = indices.count; g.groups = indices.count }
+        replaceGeometry(g)
+    }
+
+    /// Keeps only the input channels `indices` (increasing). For a grouped conv (1 < groups),
+    /// the weight's per-group columns keep the first `indices.count / groups` kept positions
+    /// (Torch-Pruning's rule; the pruner removes the same relative channels in every group).
+    public func keep(inputs indices: [Int]) {
+        var g = geometry
+        if g.groups == 1 {
+            weight.value = weight.value.gathering(axis: 1, indices)
+        } else {
+            let perGroup = indices.count / g.groups
+            weight.value = weight.value.gathering(axis: 1, Array(indices.prefix(perGroup)))
+        }
+        g.inChannels = indices.count
+        replaceGeometry(g)
+    }
+
+    private func replaceGeometry(_ g: Conv2DGeometry) {
+        geometry = g
+        kernel = Conv2DKernel(g)
+        savedInput = nil
+        weight.grad = nil
+        bias?.grad = nil
     }
 }

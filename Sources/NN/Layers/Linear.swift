@@ -3,8 +3,8 @@ import Tensor
 /// `nn.Linear` on the last axis: state `weight` `[out, in]` and optional `bias` `[out]`.
 public final class LinearLayer: Layer {
     public static let kind = "linear"
-    public let inFeatures: Int
-    public let outFeatures: Int
+    public private(set) var inFeatures: Int
+    public private(set) var outFeatures: Int
     public let weight: Parameter
     public let bias: Parameter?
     private var savedInput: Tensor?
@@ -45,5 +45,20 @@ public final class LinearLayer: Layer {
     /// `numel(input) * out`, plus `out` once with a bias.
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int {
         inputShapes[0].reduce(1, *) * outFeatures + (bias != nil ? outFeatures : 0)
+    }
+
+    /// Keeps only the output features `indices` (increasing): weight rows and bias.
+    public func keep(outputs indices: [Int]) {
+        weight.value = weight.value.gathering(axis: 0, indices)
+        bias?.value = bias!.value.gathering(axis: 0, indices)
+        outFeatures = indices.count
+        weight.grad = nil; bias?.grad = nil; savedInput = nil
+    }
+
+    /// Keeps only the input features `indices` (increasing): weight columns.
+    public func keep(inputs indices: [Int]) {
+        weight.value = weight.value.gathering(axis: 1, indices)
+        inFeatures = indices.count
+        weight.grad = nil; savedInput = nil
     }
 }

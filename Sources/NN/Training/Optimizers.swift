@@ -53,25 +53,36 @@ public struct SGD: Optimizer {
 /// AdamW, exactly as `torch.optim.AdamW` (decoupled weight decay, bias-corrected moments):
 /// `p *= 1 - lr * wd`; `m = b1 m + (1 - b1) g`; `v = b2 v + (1 - b2) g^2`;
 /// `p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`.
+///
+/// With `decayMatricesOnly`, weight decay skips vectors (biases, norm scales) and ViT's
+/// `cls_token`/`pos_embed`, as timm's `param_groups_weight_decay` does.
 public struct AdamW: Optimizer {
     public var learningRate: Float
     public var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public var decayMatricesOnly: Bool
     private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor, t: Int)] = [:]
 
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0.01) {
+                weightDecay: Float = 0.01, decayMatricesOnly: Bool = false) {
         self.learningRate = learningRate
         self.beta1 = beta1; self.beta2 = beta2
         self.epsilon = epsilon; self.weightDecay = weightDecay
+        self.decayMatricesOnly = decayMatricesOnly
+    }
+
+    /// Whether `name`'s parameter is decayed.
+    func decays(_ name: String, _ p: Parameter) -> Bool {
+        guard decayMatricesOnly else { return true }
+        return p.value.rank > 1 && !name.hasSuffix("cls_token") && !name.hasSuffix("pos_embed")
     }
 
     public mutating func step(_ parameters: [(name: String, parameter: Parameter)]) {
-        for (_, p) in parameters {
+        for (name, p) in parameters {
             guard let g = p.grad else { continue }
             let id = ObjectIdentifier(p)
             var state = moments[id] ?? (Tensor(zeros: g.shape), Tensor(zeros: g.shape), 0)
             state.t += 1
-            let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
+            let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = decays(name, p) ? weightDecay : 0
             let c1 = 1 - Float(Foundationless.exp(Double(state.t) * Foundationless.log(Double(b1))))
             let c2 = 1 - Float(Foundationless.exp(Double(state.t) * Foundationless.log(Double(b2))))
             let pp = p.value.mutablePointer(), gp = g.pointer

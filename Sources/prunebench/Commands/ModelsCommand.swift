@@ -64,6 +64,7 @@ struct ModelsCommand: ParsableCommand {
         ZooEntry(arch: "resnet18", variants: ["cifar", "imagenet"], reference: "Torch-Pruning CIFAR zoo / torchvision"),
         ZooEntry(arch: "resnet50", variants: ["cifar", "imagenet"], reference: "Torch-Pruning CIFAR zoo / torchvision"),
         ZooEntry(arch: "vgg19_bn", variants: ["cifar", "imagenet"], reference: "Torch-Pruning CIFAR zoo / torchvision"),
+        ZooEntry(arch: "vit", variants: ["timm"], reference: "timm VisionTransformer (vit_small_patch16_224 and smaller configurations)"),
     ]
 
     func run() throws {
@@ -72,7 +73,8 @@ struct ModelsCommand: ParsableCommand {
                 let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try e.encode(Self.zoo), as: UTF8.self))
             } else {
-                for z in Self.zoo { print("\(z.arch.padding(toLength: 10, withPad: " ", startingAt: 0)) \(z.variants.joined(separator: ", "))  (\(z.reference)); any width, input channels, resolution, classes") }
+                for z in Self.zoo { print("\(z.arch.padding(toLength: 10, withPad: " ", startingAt: 0)) \(z.variants.joined(separator: ", "))  (\(z.reference))") }
+                print("CNNs take any width multiplier, input channels, resolution and classes; ViTs any image, patch, embedding, depth, heads, MLP and classes.")
             }
             return
         }

@@ -1,0 +1,52 @@
+/// `fpgm`: Torch-Pruning's `FPGMImportance(p=2)` (filter pruning via geometric median).
+///
+/// Only Conv/Linear out and in items score. For an item, each channel's vector is
+/// `v_i = |w_i|^p` element-wise (the weight row for out, the column for in); its local score is
+/// `Σ_j ‖v_i − v_j‖₂` over the item's channels (`torch.cdist`). Batch norm is ignored. Then mean
+/// reduction over the items and the normalizer (default mean).
+public final class FPGMImportance: ImportanceCriterion {
+    public let name = "fpgm"
+    public let p: Float
+    public let reduction: GroupReduction
+    public let normalizer: ScoreNormalizer
+
+    public init(p: Float = 2, reduction: GroupReduction = .mean, normalizer: ScoreNormalizer = .mean) {
+        self.p = p; self.reduction = reduction; self.normalizer = normalizer
+    }
+
+    public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {
+        var cs: [Contribution] = []
+        for item in group.items where item.target.node >= 0 {
+            let layer = graph.model.nodes[item.target.node].layer
+            let weight: Tensor, axis: Int
+            switch (graph.roles[item.target.node], item.target.side) {
+            case (.conv, .out), (.depthwiseConv, _): weight = (layer as! Conv2d).weight.value; axis = 0
+            case (.conv, .in): weight = (layer as! Conv2d).weight.value; axis = 1
+            case (.linear, .out): weight = (layer as! LinearLayer).weight.value; axis = 0
+            case (.linear, .in): weight = (layer as! LinearLayer).weight.value; axis = 1
+            default: continue
+            }
+            let v = Scoring.slices(weight, axis: axis, item.indices).map { $0.map { Scoring.power($0, p) } }
+            // Pairwise Euclidean distances, each computed once.
+            var local = [Float](repeating: 0, count: v.count)
+            for i in v.indices {
+                v[i].withUnsafeBufferPointer { a in
+                    for j in (i + 1)..<v.count {
+                        let d: Float = v[j].withUnsafeBufferPointer { b in
+                            var acc: Float = 0
+                            for k in 0..<a.count { let t = a[k] - b[k]; acc += t * t }
+                            return acc.squareRoot()
+                        }
+                        local[i] += d
+                        local[j] += d
+                    }
+                }
+            }
+            cs.append(Contribution(scores: local, roots: item.rootIndices))
+        }
+        return Scoring.reduce(cs, reduction).map { Scoring.normalize($0, normalizer) }
+    }
+}
+
+import NN
+import Tensor

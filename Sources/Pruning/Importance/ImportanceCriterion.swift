@@ -1,0 +1,165 @@
+import Foundation
+import NN
+import Tensor
+
+/// A pruning criterion: one score per root channel of a group (lower = pruned first), or nil
+/// when no item of the group is of a kind the criterion scores (the group is then skipped).
+/// All arithmetic is float32, as in Torch-Pruning.
+public protocol ImportanceCriterion: AnyObject {
+    /// The configuration key (`l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`).
+    var name: String { get }
+    func scores(of group: Group, in graph: DependencyGraph) -> [Float]?
+}
+
+/// How the per-item contributions of a group are combined (§6.2).
+public enum GroupReduction: String, Sendable, CaseIterable {
+    case sum, mean, max, prod, first, gate
+}
+
+/// Per-group score normalization (§6.3).
+public enum ScoreNormalizer: String, Sendable, CaseIterable {
+    case none, mean, max, sum, standarization, gaussian, lamp
+}
+
+/// One contribution: per-index local scores and the root index of each.
+struct Contribution {
+    var scores: [Float]
+    var roots: [Int]
+}
+
+/// Which layer kinds a magnitude criterion scores.
+struct ScoredKinds: OptionSet {
+    let rawValue: Int
+    static let convLinear = ScoredKinds(rawValue: 1)
+    static let batchNorm = ScoredKinds(rawValue: 2)
+}
+
+enum Scoring {
+    /// Σ|x|^p in float32 (p = 1 or 2 exactly; other p through powf).
+    @inline(__always) static func power(_ x: Float, _ p: Float) -> Float {
+        p == 1 ? abs(x) : (p == 2 ? x * x : powf(abs(x), p))
+    }
+
+    /// Per-channel slices of a weight, as float vectors: rows of the out side
+    /// (`[out, rest]`) or columns of the in side, for every index of `indices`.
+    static func slices(_ w: Tensor, axis: Int, _ indices: [Int]) -> [[Float]] {
+        let s = w.shape
+        let rows = s[0], cols = s[1], inner = s.dropFirst(2).reduce(1, *)
+        return w.withUnsafeBufferPointer { values in
+            indices.map { i in
+                if axis == 0 { return Array(values[(i * cols * inner)..<((i + 1) * cols * inner)]) }
+                var v = [Float](repeating: 0, count: rows * inner)
+                v.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows {
+                        let base = (r * cols + i) * inner
+                        for k in 0..<inner { out[r * inner + k] = values[base + k] }
+                    }
+                }
+                return v
+            }
+        }
+    }
+
+    /// The magnitude contributions of one group (§6.1), in group order.
+    static func magnitudeContributions(_ group: Group, _ graph: DependencyGraph, p: Float, kinds: ScoredKinds,
+                                       bias: Bool) -> [Contribution] {
+        var out: [Contribution] = []
+        for item in group.items where item.target.node >= 0 {
+            let layer = graph.model.nodes[item.target.node].layer
+            func rowSums(_ w: Tensor, axis: Int, _ idx: [Int]) -> [Float] {
+                slices(w, axis: axis, idx).map { $0.reduce(Float(0)) { $0 + power($1, p) } }
+            }
+            switch (graph.roles[item.target.node], item.target.side) {
+            case (.conv, .out), (.depthwiseConv, _):
+                guard kinds.contains(.convLinear) else { continue }
+                let conv = layer as! Conv2d
+                out.append(Contribution(scores: rowSums(conv.weight.value, axis: 0, item.indices), roots: item.rootIndices))
+                if bias, let b = conv.bias?.value.scalars {
+                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
+                }
+            case (.conv, .in):
+                guard kinds.contains(.convLinear) else { continue }
+                out.append(Contribution(scores: rowSums((layer as! Conv2d).weight.value, axis: 1, item.indices), roots: item.rootIndices))
+            case (.linear, .out):
+                guard kinds.contains(.convLinear) else { continue }
+                let l = layer as! LinearLayer
+                out.append(Contribution(scores: rowSums(l.weight.value, axis: 0, item.indices), roots: item.rootIndices))
+                if bias, let b = l.bias?.value.scalars {
+                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
+                }
+            case (.linear, .in):
+                guard kinds.contains(.convLinear) else { continue }
+                out.append(Contribution(scores: rowSums((layer as! LinearLayer).weight.value, axis: 1, item.indices), roots: item.rootIndices))
+            case (.batchNorm, _):
+                guard kinds.contains(.batchNorm) else { continue }
+                let bn = layer as! BatchNorm2d
+                let g = bn.weight.value.scalars
+                out.append(Contribution(scores: item.indices.map { power(g[$0], p) }, roots: item.rootIndices))
+                if bias {
+                    let b = bn.bias.value.scalars
+                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
+                }
+            default: continue
+            }
+        }
+        return out
+    }
+
+    /// Combines contributions onto root indices (§6.2). The buffer has the first contribution's
+    /// length; `mean` divides by the number of contributions.
+    static func reduce(_ cs: [Contribution], _ reduction: GroupReduction) -> [Float]? {
+        guard let first = cs.first else { return nil }
+        let n = first.scores.count
+        var buf = [Float](repeating: reduction == .prod ? 1 : (reduction == .max ? -99999 : 0), count: n)
+        switch reduction {
+        case .first:
+            for (s, r) in zip(first.scores, first.roots) { buf[r] += s }
+        case .gate:
+            for (s, r) in zip(cs.last!.scores, cs.last!.roots) { buf[r] += s }
+        default:
+            for c in cs {
+                for (s, r) in zip(c.scores, c.roots) where r < n {
+                    switch reduction {
+                    case .sum, .mean: buf[r] += s
+                    case .max: buf[r] = Swift.max(buf[r], s)
+                    case .prod: buf[r] *= s
+                    default: break
+                    }
+                }
+            }
+        }
+        if reduction == .mean { let d = Float(cs.count); buf = buf.map { $0 / d } }
+        return buf
+    }
+
+    /// Normalizes one group's scores (§6.3).
+    static func normalize(_ s: [Float], _ normalizer: ScoreNormalizer) -> [Float] {
+        guard !s.isEmpty else { return s }
+        switch normalizer {
+        case .none: return s
+        case .mean:
+            let m = s.reduce(Float(0), +) / Float(s.count)
+            return s.map { $0 / m }
+        case .max:
+            let m = s.max()!
+            return s.map { $0 / m }
+        case .sum:
+            let t = s.reduce(Float(0), +)
+            return s.map { $0 / t }
+        case .standarization:
+            let lo = s.min()!, hi = s.max()!
+            return s.map { ($0 - lo) / (hi - lo + 1e-8) }
+        case .gaussian:
+            let m = s.reduce(Float(0), +) / Float(s.count)
+            let v = s.count > 1 ? s.reduce(Float(0)) { $0 + ($1 - m) * ($1 - m) } / Float(s.count - 1) : 0
+            return s.map { ($0 - m) / (v.squareRoot() + 1e-8) }
+        case .lamp:
+            // Each score divided by the sum of itself and every score ranked at or after it in
+            // ascending order (ties by position).
+            let order = s.indices.sorted { (s[$0], $0) < (s[$1], $1) }
+            var out = [Float](repeating: 0, count: s.count), tail: Float = 0
+            for i in order.reversed() { tail += s[i]; out[i] = s[i] / tail }
+            return out
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Models
+import NN
+
+/// Checkpoints of pruned models: the full pruned state dict plus, in the metadata, the model's
+/// ``ModelSpec`` (`prunebench.model`), every layer's out width (`prunebench.widths`) and the
+/// pruning history (`prunebench.pruning_history`: `[[root, is_out, [indices]], ...]`), which
+/// rebuilds the pruned shapes from the spec.
+public enum PrunedCheckpoint {
+    public static let widthsKey = "prunebench.widths"
+    public static let historyKey = "prunebench.pruning_history"
+
+    /// Layer name → out channels (conv, linear) or channels (batch norm).
+    public static func widths(_ model: Model) -> [String: Int] {
+        var w: [String: Int] = [:]
+        for node in model.nodes.dropFirst() {
+            let name = Model.moduleName(node.name)
+            switch node.layer {
+            case let c as Conv2d: w[name] = c.geometry.outChannels
+            case let l as LinearLayer: w[name] = l.outFeatures
+            case let b as BatchNorm2d: w[name] = b.channels
+            default: break
+            }
+        }
+        return w
+    }
+
+    static func jsonString(_ object: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// Writes the pruned `model` (built from `spec`, pruned by `history`) to `path`.
+    public static func save(_ model: Model, spec: ModelSpec, history: [PruningRecord], to path: String,
+                            extra: [String: String] = [:]) throws {
+        let records: [[Any]] = history.map { [$0.root, $0.isOut, $0.indices] }
+        var metadata = extra
+        metadata[widthsKey] = try jsonString(widths(model))
+        metadata[historyKey] = try jsonString(records)
+        try Checkpoint.save(model, spec: spec, to: path, extra: metadata)
+    }
+
+    /// Reopens a pruned checkpoint: builds the spec's model, replays the history, loads the weights
+    /// and checks the widths.
+    public static func load(_ path: String) throws -> (model: Model, spec: ModelSpec, history: [PruningRecord]) {
+        let file = try SafeTensors.read(path)
+        guard let raw = file.metadata[Checkpoint.specKey] else {
+            throw ModelSpecError("\(path): no '\(Checkpoint.specKey)' metadata: not a prunebench checkpoint")
+        }
+        let spec = try ModelSpec.parse(Data(raw.utf8), source: "\(path) metadata '\(Checkpoint.specKey)'")
+        let model = try spec.build()
+        var history: [PruningRecord] = []
+        if let h = file.metadata[historyKey] {
+            guard let list = try JSONSerialization.jsonObject(with: Data(h.utf8)) as? [[Any]] else {
+                throw PruningGraphError("\(path): metadata '\(historyKey)' is not a list of records")
+            }
+            for r in list {
+                guard r.count == 3, let root = r[0] as? String, let isOut = r[1] as? Bool, let idx = r[2] as? [Int] else {
+                    throw PruningGraphError("\(path): metadata '\(historyKey)' has a malformed record")
+                }
+                history.append(PruningRecord(root: root, isOut: isOut, indices: idx))
+            }
+            try DependencyGraph(model: model).replay(history)
+        }
+        try model.load(file, source: path)
+        if let w = file.metadata[widthsKey],
+           let expected = try JSONSerialization.jsonObject(with: Data(w.utf8)) as? [String: Int], expected != widths(model) {
+            throw PruningGraphError("\(path): the replayed widths differ from metadata '\(widthsKey)'")
+        }
+        return (model, spec, history)
+    }
+}

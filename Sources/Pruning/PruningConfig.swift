@@ -1,0 +1,165 @@
+import Foundation
+
+/// A pruning run, as the `pruning` object of the golden `case.json` schema describes it
+/// (Torch-Pruning's `BasePruner` configuration).
+public struct PruningConfig: Sendable, Equatable {
+    /// `l1`, `l2`, `bnscale`, `lamp`, `fpgm` or `random`.
+    public var importance: String
+    /// Exponent for the magnitude family (l1: 1, l2/lamp/fpgm: 2 unless given).
+    public var p: Float?
+    public var groupReduction: GroupReduction = .mean
+    public var normalizer: ScoreNormalizer = .mean
+    public var bias = false
+    public var globalPruning: Bool
+    public var pruningRatio: Double
+    /// Progressive pruning to this MAC speed-up (ratio 1.0, ``iterativeSteps`` steps) instead of one ratio.
+    public var targetSpeedup: Double?
+    public var iterativeSteps = 1
+    public var maxPruningRatio = 1.0
+    public var roundTo: Int?
+    public var ignoredLayers: [String] = []
+    /// Seed of the random criterion.
+    public var seed: UInt64 = 0
+
+    public init(importance: String, globalPruning: Bool, pruningRatio: Double, targetSpeedup: Double? = nil,
+                iterativeSteps: Int = 1, maxPruningRatio: Double = 1, roundTo: Int? = nil, ignoredLayers: [String] = []) {
+        self.importance = importance; self.globalPruning = globalPruning; self.pruningRatio = pruningRatio
+        self.targetSpeedup = targetSpeedup; self.iterativeSteps = iterativeSteps; self.maxPruningRatio = maxPruningRatio
+        self.roundTo = roundTo; self.ignoredLayers = ignoredLayers
+    }
+
+    public static let importanceKeys = ["l1", "l2", "bnscale", "lamp", "fpgm", "random"]
+
+    /// Keys of the `pruning` object. Informative ones (`pruner`, `importance_class`,
+    /// `importance_effective`, `iterative_pruning_ratio_scheduler`, `root_module_types`,
+    /// `example_input_shape`) are accepted and checked for plausibility only.
+    public static let knownKeys: Set<String> = [
+        "pruner", "importance", "importance_class", "importance_args", "importance_effective", "group_reduction",
+        "normalizer", "scope", "global_pruning", "pruning_ratio", "target_speedup", "iterative_steps",
+        "iterative_pruning_ratio_scheduler", "max_pruning_ratio", "ignored_layers", "round_to", "isomorphic",
+        "pruning_ratio_dict", "root_module_types", "in_channel_groups", "out_channel_groups", "example_input_shape",
+        "unwrapped_parameters_auto_detected", "seed",
+    ]
+
+    /// Parses a `pruning` object; every problem names its field.
+    public static func parse(_ object: [String: Any], source: String = "pruning") throws -> PruningConfig {
+        func fail(_ field: String, _ message: String) -> PruningConfigError {
+            PruningConfigError("\(source): field '\(field)' \(message)")
+        }
+        let unknown = Set(object.keys).subtracting(knownKeys)
+        if let key = unknown.sorted().first { throw fail(key, "is not a known pruning setting") }
+        func isNull(_ key: String) -> Bool { object[key] == nil || object[key] is NSNull }
+        func number(_ key: String) throws -> Double? {
+            if isNull(key) { return nil }
+            guard let n = object[key] as? NSNumber, !isBoolean(n) else {
+                throw fail(key, "must be a number")
+            }
+            return n.doubleValue
+        }
+        func integer(_ key: String) throws -> Int? {
+            guard let d = try number(key) else { return nil }
+            guard d == d.rounded(), abs(d) < 1e15 else { throw fail(key, "must be an integer, got \(d)") }
+            return Int(d)
+        }
+        func bool(_ key: String) throws -> Bool? {
+            if isNull(key) { return nil }
+            guard let n = object[key] as? NSNumber, isBoolean(n) else { throw fail(key, "must be true or false") }
+            return n.boolValue
+        }
+        func string(_ key: String) throws -> String? {
+            if isNull(key) { return nil }
+            guard let s = object[key] as? String else { throw fail(key, "must be a string") }
+            return s
+        }
+
+        guard let importance = try string("importance") else { throw fail("importance", "is required") }
+        guard importanceKeys.contains(importance) else {
+            throw fail("importance", "is '\(importance)'; expected one of \(importanceKeys.joined(separator: ", ")) (data-driven criteria are not implemented)")
+        }
+        let scope = try string("scope")
+        if let scope, !["local", "global"].contains(scope) { throw fail("scope", "must be 'local' or 'global', got '\(scope)'") }
+        let global = try bool("global_pruning") ?? (scope == "global")
+        if let scope, (scope == "global") != global { throw fail("scope", "'\(scope)' contradicts global_pruning = \(global)") }
+        guard let ratio = try number("pruning_ratio") else { throw fail("pruning_ratio", "is required") }
+        guard (0...1).contains(ratio) else { throw fail("pruning_ratio", "must be in [0, 1], got \(ratio)") }
+        var config = PruningConfig(importance: importance, globalPruning: global, pruningRatio: ratio)
+        config.targetSpeedup = try number("target_speedup")
+        if let t = config.targetSpeedup, !(t >= 1) { throw fail("target_speedup", "must be >= 1, got \(t)") }
+        config.iterativeSteps = try integer("iterative_steps") ?? 1
+        guard config.iterativeSteps >= 1 else { throw fail("iterative_steps", "must be >= 1") }
+        config.maxPruningRatio = try number("max_pruning_ratio") ?? 1
+        guard config.maxPruningRatio > 0 && config.maxPruningRatio <= 1 else { throw fail("max_pruning_ratio", "must be in (0, 1]") }
+        config.roundTo = try integer("round_to")
+        if let r = config.roundTo, r < 1 { throw fail("round_to", "must be null or >= 1") }
+        if !isNull("ignored_layers") {
+            guard let names = object["ignored_layers"] as? [String] else { throw fail("ignored_layers", "must be a list of layer names") }
+            config.ignoredLayers = names
+        }
+        if let iso = try bool("isomorphic"), iso { throw fail("isomorphic", "true is not supported") }
+        if !isNull("pruning_ratio_dict") { throw fail("pruning_ratio_dict", "per-layer ratios are not supported (must be null)") }
+        for key in ["in_channel_groups", "out_channel_groups"] where !isNull(key) {
+            guard let d = object[key] as? [String: Any], d.isEmpty else { throw fail(key, "must be empty (channel groups are not supported)") }
+        }
+        if !isNull("unwrapped_parameters_auto_detected") {
+            guard let l = object["unwrapped_parameters_auto_detected"] as? [Any], l.isEmpty else {
+                throw fail("unwrapped_parameters_auto_detected", "must be empty (unwrapped parameters are not supported)")
+            }
+        }
+        if let s = try integer("seed") { config.seed = UInt64(truncatingIfNeeded: s) }
+
+        // Criterion options: importance_args wins, then the top-level group_reduction/normalizer.
+        if let r = try string("group_reduction") {
+            guard let v = GroupReduction(rawValue: r) else { throw fail("group_reduction", "is '\(r)'; expected \(GroupReduction.allCases.map(\.rawValue).joined(separator: ", "))") }
+            config.groupReduction = v
+        }
+        if let n = try string("normalizer") {
+            guard let v = ScoreNormalizer(rawValue: n) else { throw fail("normalizer", "is '\(n)'; expected \(ScoreNormalizer.allCases.map(\.rawValue).joined(separator: ", "))") }
+            config.normalizer = v
+        }
+        if !isNull("importance_args") {
+            guard let args = object["importance_args"] as? [String: Any] else { throw fail("importance_args", "must be an object") }
+            let known: Set<String> = ["p", "group_reduction", "normalizer", "bias"]
+            if let k = Set(args.keys).subtracting(known).sorted().first { throw fail("importance_args.\(k)", "is not a known criterion argument") }
+            if let p = args["p"] {
+                guard let n = p as? NSNumber, n.doubleValue > 0 else { throw fail("importance_args.p", "must be a positive number") }
+                config.p = n.floatValue
+            }
+            if let r = args["group_reduction"] {
+                guard let s = r as? String, let v = GroupReduction(rawValue: s) else { throw fail("importance_args.group_reduction", "is not a known reduction") }
+                config.groupReduction = v
+            }
+            if let n = args["normalizer"] {
+                if n is NSNull { config.normalizer = .none } else {
+                    guard let s = n as? String, let v = ScoreNormalizer(rawValue: s) else { throw fail("importance_args.normalizer", "is not a known normalizer") }
+                    config.normalizer = v
+                }
+            }
+            if let b = args["bias"] {
+                guard let n = b as? NSNumber, isBoolean(n) else { throw fail("importance_args.bias", "must be true or false") }
+                config.bias = n.boolValue
+            }
+        }
+        return config
+    }
+
+    /// The criterion this configuration names.
+    public func makeCriterion() -> any ImportanceCriterion {
+        switch importance {
+        case "l1": return GroupMagnitude(p: p ?? 1, reduction: groupReduction, normalizer: normalizer, bias: bias)
+        case "l2": return GroupMagnitude(p: p ?? 2, reduction: groupReduction, normalizer: normalizer, bias: bias)
+        case "bnscale": return GroupMagnitude.bnScale(normalizer: normalizer)
+        case "lamp": return GroupMagnitude.lamp(p: p ?? 2, bias: bias)
+        case "fpgm": return FPGMImportance(p: p ?? 2, reduction: groupReduction, normalizer: normalizer)
+        default: return RandomImportance(seed: seed)
+        }
+    }
+}
+
+/// Whether a JSONSerialization number is a JSON boolean.
+func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
+/// A pruning configuration that cannot be used, naming the field.
+public struct PruningConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

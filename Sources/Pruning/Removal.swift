@@ -1,0 +1,54 @@
+import NN
+
+/// One applied group, as Torch-Pruning records it: root layer name, whether it pruned the root's
+/// out channels, and the root indices removed (positions in the layer as it was at that moment).
+public struct PruningRecord: Sendable, Equatable {
+    public let root: String
+    public let isOut: Bool
+    public let indices: [Int]
+}
+
+extension DependencyGraph {
+    /// Physically removes every item's indices from its layer (§5.1 "Applying a group"):
+    /// conv weight rows and bias (out) or columns (in) and geometry, depthwise conv in/out/groups
+    /// together, batch-norm γ/β/running statistics, linear rows and bias (out) or columns (in).
+    /// Element-wise, flatten and output items carry no state.
+    public func apply(_ g: Group) -> PruningRecord {
+        for item in g.items where item.target.node >= 0 && !item.indices.isEmpty {
+            guard let c = channels(item.target) else { continue }
+            let removed = Set(item.indices)
+            let keep = (0..<c).filter { !removed.contains($0) }
+            let layer = model.nodes[item.target.node].layer
+            switch (roles[item.target.node], item.target.side) {
+            case (.conv, .out), (.depthwiseConv, _): (layer as! Conv2d).keep(outputs: keep)
+            case (.conv, .in): (layer as! Conv2d).keep(inputs: keep)
+            case (.linear, .out): (layer as! LinearLayer).keep(outputs: keep)
+            case (.linear, .in): (layer as! LinearLayer).keep(inputs: keep)
+            case (.batchNorm, _): (layer as! BatchNorm2d).keep(channels: keep)
+            default: break
+            }
+        }
+        return PruningRecord(root: Model.moduleName(name(g.root.node)), isOut: g.root.side == .out,
+                             indices: g.items[0].rootIndices.sorted())
+    }
+}
+
+extension DependencyGraph {
+    /// Replays pruning records on this graph's model (a fresh model of the same definition):
+    /// each record's group is rebuilt from its root and applied, reproducing the pruned shapes
+    /// (and, on the same weights, the pruned model).
+    public func replay(_ records: [PruningRecord]) throws {
+        for r in records {
+            guard let node = model.nodes.firstIndex(where: { $0.name == r.root }) else {
+                throw PruningGraphError("pruning history names '\(r.root)', which is not a layer of the model")
+            }
+            let root = PruningTarget(node: node, side: r.isOut || roles[node].isPassThrough ? .out : .in)
+            guard let c = channels(root), r.indices.allSatisfy({ $0 >= 0 && $0 < c }) else {
+                throw PruningGraphError("pruning history: indices of '\(r.root)' out of range")
+            }
+            let g = group(root: root, indices: r.indices)
+            guard isValid(g) else { throw PruningGraphError("pruning history: record for '\(r.root)' would empty a layer") }
+            _ = apply(g)
+        }
+    }
+}
