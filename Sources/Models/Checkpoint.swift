@@ -15,13 +15,19 @@ public enum Checkpoint {
         try st.write(to: path)
     }
 
-    /// Opens a checkpoint: rebuilds the model from its metadata and loads the weights.
-    public static func load(_ path: String) throws -> (model: Model, spec: ModelSpec, file: SafeTensors) {
+    /// Reads a checkpoint's tensors and its model description.
+    public static func read(_ path: String) throws -> (file: SafeTensors, spec: ModelSpec) {
         let file = try SafeTensors.read(path)
         guard let raw = file.metadata[specKey] else {
             throw ModelSpecError("\(path): no '\(specKey)' metadata: not a prunebench checkpoint (a plain state dict needs --config)")
         }
-        let spec = try ModelSpec.parse(Data(raw.utf8), source: "\(path) metadata '\(specKey)'")
+        return (file, try ModelSpec.parse(Data(raw.utf8), source: "\(path) metadata '\(specKey)'"))
+    }
+
+    /// Opens an unpruned checkpoint: rebuilds the model from its metadata and loads the weights.
+    /// (`PrunedCheckpoint.load` in the Pruning module also opens pruned ones.)
+    public static func load(_ path: String) throws -> (model: Model, spec: ModelSpec, file: SafeTensors) {
+        let (file, spec) = try read(path)
         let model = try spec.build()
         try model.load(file, source: path)
         return (model, spec, file)

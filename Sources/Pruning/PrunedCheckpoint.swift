@@ -42,11 +42,7 @@ public enum PrunedCheckpoint {
     /// Reopens a pruned checkpoint: builds the spec's model, replays the history, loads the weights
     /// and checks the widths.
     public static func load(_ path: String) throws -> (model: Model, spec: ModelSpec, history: [PruningRecord]) {
-        let file = try SafeTensors.read(path)
-        guard let raw = file.metadata[Checkpoint.specKey] else {
-            throw ModelSpecError("\(path): no '\(Checkpoint.specKey)' metadata: not a prunebench checkpoint")
-        }
-        let spec = try ModelSpec.parse(Data(raw.utf8), source: "\(path) metadata '\(Checkpoint.specKey)'")
+        let (file, spec) = try Checkpoint.read(path)
         let model = try spec.build()
         var history: [PruningRecord] = []
         if let h = file.metadata[historyKey] {

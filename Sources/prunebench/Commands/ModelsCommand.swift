@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import NN
+import Pruning
 
 /// Shared output of `models --config` and `inspect`: architecture, widths, counts.
 struct ModelReport: Encodable {
@@ -97,19 +98,22 @@ struct Inspect: ParsableCommand {
         abstract: "Print a checkpoint's architecture, layer widths, parameters and MACs."
     )
 
-    @Argument(help: "A prunebench safetensors checkpoint.") var checkpoint: String
+    @Argument(help: "A prunebench safetensors checkpoint (trained or pruned).") var checkpoint: String
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         do {
-            let (model, spec, _) = try Checkpoint.load(checkpoint)
+            let (model, spec, history) = try PrunedCheckpoint.load(checkpoint)
             let report = try ModelReport(model: model, spec: spec)
+            if !json && !history.isEmpty { print("pruned: \(history.count) groups in its history") }
             if json { try report.printJSON() } else { report.printText() }
         } catch let e as ModelSpecError {
             throw CommandFailure(e)
         } catch let e as SafeTensorsError {
             throw CommandFailure(e)
         } catch let e as StateLoadError {
+            throw CommandFailure(e)
+        } catch let e as PruningGraphError {
             throw CommandFailure(e)
         }
     }
