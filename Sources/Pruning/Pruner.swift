@@ -133,6 +133,8 @@ public final class Pruner {
         public var steps: Int
         /// Wall time of each step in seconds.
         public var stepSeconds: [Double]
+        /// Wall time of the whole run: every step and every MAC recount (not the initial count).
+        public var totalSeconds: Double
         public var speedup: Double { Double(macsBefore) / Double(macsAfter) }
     }
 
@@ -141,6 +143,7 @@ public final class Pruner {
     public func run() throws -> Outcome {
         let before = try graph.model.counts()
         var macs = before.macs, times: [Double] = []
+        let start = ContinuousClock.now
         for _ in 0..<config.iterativeSteps {
             let t0 = ContinuousClock.now
             step()
@@ -151,8 +154,10 @@ public final class Pruner {
                 if Double(before.macs) / Double(macs) >= target { break }
             }
         }
+        let total = ContinuousClock.now - start
         let after = try graph.model.counts()
         return Outcome(macsBefore: before.macs, macsAfter: after.macs, paramsBefore: before.parameters,
-                       paramsAfter: after.parameters, steps: stepsTaken, stepSeconds: times)
+                       paramsAfter: after.parameters, steps: stepsTaken, stepSeconds: times,
+                       totalSeconds: Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18)
     }
 }

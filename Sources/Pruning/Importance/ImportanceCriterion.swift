@@ -60,15 +60,43 @@ enum Scoring {
         }
     }
 
+    /// `Σ |w|^p` over each requested slice of `w` along `axis` (0: output rows, 1: input columns,
+    /// the remaining axes flattened). Same accumulation order as summing ``slices(_:axis:_:)``
+    /// element by element, without copying them: rows are contiguous; columns are summed in one
+    /// pass over the tensor.
+    static func powerSums(_ w: Tensor, axis: Int, _ indices: [Int], p: Float) -> [Float] {
+        let s = w.shape
+        let rows = s[0], cols = s[1], inner = s.dropFirst(2).reduce(1, *)
+        return w.withUnsafeBufferPointer { values in
+            if axis == 0 {
+                return indices.map { i in
+                    var acc: Float = 0
+                    for k in (i * cols * inner)..<((i + 1) * cols * inner) { acc += power(values[k], p) }
+                    return acc
+                }
+            }
+            var sums = [Float](repeating: 0, count: cols)
+            sums.withUnsafeMutableBufferPointer { acc in
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        let base = (r * cols + c) * inner
+                        var a = acc[c]
+                        for k in 0..<inner { a += power(values[base + k], p) }
+                        acc[c] = a
+                    }
+                }
+            }
+            return indices.map { sums[$0] }
+        }
+    }
+
     /// The magnitude contributions of one group (§6.1), in group order.
     static func magnitudeContributions(_ group: Group, _ graph: DependencyGraph, p: Float, kinds: ScoredKinds,
                                        bias: Bool) -> [Contribution] {
         var out: [Contribution] = []
         for item in group.items where item.target.node >= 0 {
             let layer = graph.model.nodes[item.target.node].layer
-            func rowSums(_ w: Tensor, axis: Int, _ idx: [Int]) -> [Float] {
-                slices(w, axis: axis, idx).map { $0.reduce(Float(0)) { $0 + power($1, p) } }
-            }
+            func rowSums(_ w: Tensor, axis: Int, _ idx: [Int]) -> [Float] { powerSums(w, axis: axis, idx, p: p) }
             switch (graph.roles[item.target.node], item.target.side) {
             case (.conv, .out), (.depthwiseConv, _):
                 guard kinds.contains(.convLinear) else { continue }

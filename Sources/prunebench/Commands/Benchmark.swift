@@ -3,6 +3,7 @@ import Bench
 import Foundation
 import Models
 import NN
+import Pruning
 import Tensor
 
 /// `prunebench bench`: speed measurements (release builds only make sense).
@@ -10,7 +11,7 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput on synthetic data (use a release build).",
-        subcommands: [TrainThroughput.self, GEMMThroughput.self]
+        subcommands: [TrainThroughput.self, GEMMThroughput.self, PruneTiming.self]
     )
 }
 
@@ -84,6 +85,41 @@ struct GEMMThroughput: ParsableCommand {
                 let gflops = 2 * Double(n * n * n) / best / 1e9
                 print("{\"op\":\"sgemm\",\"backend\":\"\(backend.rawValue)\",\"n\":\(n),\"threads\":\(Parallel.threadCount),\"ms\":\(best * 1000),\"gflops\":\(gflops)}")
             }
+        }
+    }
+}
+
+struct PruneTiming: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Time pruning a seeded model by a case config (model + pruning objects); prints one JSON line."
+    )
+
+    @Option(help: "Case JSON (the golden case.json schema).") var config: String
+    @Option(help: "Seed of the model's initial weights.") var seed: UInt64 = 0
+    @Option(help: "Threads (default: one per core).") var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.setThreadCount(threads) }
+        guard let data = FileManager.default.contents(atPath: config),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let pruning = object["pruning"] as? [String: Any] else {
+            throw CommandFailure("\(config): expected a JSON object with 'model' and 'pruning' objects")
+        }
+        do {
+            let spec = try ModelSpec.parse(data, source: "\(config) model")
+            let model = try spec.build()
+            ModelInit.initialize(model, seed: seed)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let pruner = try Pruner(model: model, config: try PruningConfig.parse(pruning, source: "\(config) pruning"))
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let outcome = try pruner.run()
+            print("{\"framework\":\"prunebench\",\"threads\":\(Parallel.threadCount),\"construct_s\":\(Double(t1 - t0) / 1e9),"
+                  + "\"prune_total_s\":\(outcome.totalSeconds),\"steps\":\(outcome.steps),"
+                  + "\"mean_step_s\":\(outcome.stepSeconds.reduce(0, +) / Double(max(outcome.steps, 1))),"
+                  + "\"macs_before\":\(outcome.macsBefore),\"macs_after\":\(outcome.macsAfter),\"params_after\":\(outcome.paramsAfter)}")
+        } catch {
+            throw CommandFailure(error)
         }
     }
 }

@@ -35,12 +35,13 @@ struct Prune: ParsableCommand {
         var paramsBefore: Int, paramsAfter: Int
         var steps: Int
         var meanStepSeconds: Double
+        var totalSeconds: Double
         var groupsPruned: Int
         var out: String
         enum CodingKeys: String, CodingKey {
             case speedup, steps, out
             case macsBefore = "macs_before", macsAfter = "macs_after", paramsBefore = "params_before"
-            case paramsAfter = "params_after", meanStepSeconds = "mean_step_seconds", groupsPruned = "groups_pruned"
+            case paramsAfter = "params_after", meanStepSeconds = "mean_step_seconds", totalSeconds = "prune_total_seconds", groupsPruned = "groups_pruned"
         }
     }
 
@@ -68,7 +69,7 @@ struct Prune: ParsableCommand {
             let mean = outcome.stepSeconds.isEmpty ? 0 : outcome.stepSeconds.reduce(0, +) / Double(outcome.stepSeconds.count)
             let summary = Summary(speedup: outcome.speedup, macsBefore: outcome.macsBefore, macsAfter: outcome.macsAfter,
                                   paramsBefore: outcome.paramsBefore, paramsAfter: outcome.paramsAfter, steps: outcome.steps,
-                                  meanStepSeconds: mean, groupsPruned: pruner.history.filter { !$0.indices.isEmpty }.count, out: out)
+                                  meanStepSeconds: mean, totalSeconds: outcome.totalSeconds, groupsPruned: pruner.history.filter { !$0.indices.isEmpty }.count, out: out)
             if json {
                 let e = JSONEncoder()
                 e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
