@@ -38,7 +38,7 @@ let package = Package(
         ),
 
         // Locates Tests/Fixtures for the test targets.
-        .target(name: "TestSupport", dependencies: ["NN"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import Models
 import NN
 import Tensor
@@ -18,12 +19,6 @@ final class ModelGradientTests: XCTestCase {
         return (Tensor.randomNormal([4, 8, 8, 1], using: &g), [0, 2, 1, 2])
     }
 
-    /// Loss of a training-mode forward (batch statistics), in double precision.
-    private func loss(_ m: Model, _ x: Tensor, _ y: [Int32]) -> (Double, Tensor) {
-        var ctx = ForwardContext(training: true)
-        let logits = m.forward(x, context: &ctx)
-        return CrossEntropy.lossAndGradient(logits: logits, targets: y)
-    }
 
     func testWholeModelGradientsMatchFiniteDifferences() throws {
         try checkWholeModel(fused: true)
@@ -37,29 +32,9 @@ final class ModelGradientTests: XCTestCase {
         let m = tinyModel()
         m.fusesOperations = fused
         let (x, y) = batch()
-        let momentumFree = m.namedState.filter { $0.parameter.kind == .buffer }.map { ($0.parameter, $0.parameter.value) }
-        m.zeroGradients()
-        let (_, g) = loss(m, x, y)
-        m.backward(g)
-        for name in ["conv1.weight", "layer1.0.conv2.weight", "layer2.0.shortcut.0.weight", "layer3.1.bn1.weight", "linear.bias"] {
-            let p = try XCTUnwrap(m.namedParameters.first { $0.name == name }?.parameter, name)
-            let analytic = try XCTUnwrap(p.grad, name)
-            var diff = 0.0, norm = 0.0
-            let step: Float = 3e-4
-            for i in stride(from: 0, to: p.value.count, by: max(1, p.value.count / 24)) {
-                let original = p.value.pointer[i]
-                p.value.mutablePointer()[i] = original + step
-                let plus = loss(m, x, y).0
-                p.value.mutablePointer()[i] = original - step
-                let minus = loss(m, x, y).0
-                p.value.mutablePointer()[i] = original
-                let numeric = (plus - minus) / Double(2 * step)
-                diff += (numeric - Double(analytic.pointer[i])) * (numeric - Double(analytic.pointer[i]))
-                norm += numeric * numeric
-            }
-            // Restore running statistics moved by the probing forwards.
-            for (b, v) in momentumFree { b.value = v }
-            XCTAssertLessThan((diff / max(norm, 1e-20)).squareRoot(), 2e-2, "\(name) fused: \(fused)")
+        let names = ["conv1.weight", "layer1.0.conv2.weight", "layer2.0.shortcut.0.weight", "layer3.1.bn1.weight", "linear.bias"]
+        for (name, r) in ModelFiniteDifferences.relativeErrors(model: m, x: x, y: y, parameters: names, step: 3e-4) {
+            XCTAssertLessThan(r.error, 2e-2, "\(name) fused: \(fused)")
         }
     }
 
