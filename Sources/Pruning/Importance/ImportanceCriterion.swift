@@ -61,33 +61,55 @@ enum Scoring {
     }
 
     /// `Σ |w|^p` over each requested slice of `w` along `axis` (0: output rows, 1: input columns,
-    /// the remaining axes flattened). Same accumulation order as summing ``slices(_:axis:_:)``
-    /// element by element, without copying them: rows are contiguous; columns are summed in one
-    /// pass over the tensor.
+    /// the remaining axes flattened), without copying slices. Rows are contiguous and summed with
+    /// eight partial sums; columns are summed in one pass over the tensor, in the same order per
+    /// column as a slice-by-slice sum. (Float32 order differs from PyTorch's either way: the
+    /// golden cases' cut margins are far above it.)
     static func powerSums(_ w: Tensor, axis: Int, _ indices: [Int], p: Float) -> [Float] {
+        switch p {
+        case 2: return powerSums(w, axis: axis, indices) { $0 * $0 }
+        case 1: return powerSums(w, axis: axis, indices) { abs($0) }
+        default: return powerSums(w, axis: axis, indices) { powf(abs($0), p) }
+        }
+    }
+
+    @inline(__always)
+    private static func powerSums(_ w: Tensor, axis: Int, _ indices: [Int], _ f: (Float) -> Float) -> [Float] {
         let s = w.shape
         let rows = s[0], cols = s[1], inner = s.dropFirst(2).reduce(1, *)
-        return w.withUnsafeBufferPointer { values in
-            if axis == 0 {
-                return indices.map { i in
-                    var acc: Float = 0
-                    for k in (i * cols * inner)..<((i + 1) * cols * inner) { acc += power(values[k], p) }
-                    return acc
+        let values = w.pointer
+        if axis == 0 {
+            let length = cols * inner
+            return indices.map { i in
+                let row = values + i * length
+                var lanes = SIMD8<Float>(repeating: 0)
+                var k = 0
+                while k + 8 <= length {
+                    lanes += SIMD8(f(row[k]), f(row[k + 1]), f(row[k + 2]), f(row[k + 3]),
+                                   f(row[k + 4]), f(row[k + 5]), f(row[k + 6]), f(row[k + 7]))
+                    k += 8
                 }
+                var acc = lanes.sum()
+                while k < length { acc += f(row[k]); k += 1 }
+                return acc
             }
-            var sums = [Float](repeating: 0, count: cols)
-            sums.withUnsafeMutableBufferPointer { acc in
-                for r in 0..<rows {
+        }
+        var sums = [Float](repeating: 0, count: cols)
+        sums.withUnsafeMutableBufferPointer { acc in
+            for r in 0..<rows {
+                let row = values + r * cols * inner
+                if inner == 1 {
+                    for c in 0..<cols { acc[c] += f(row[c]) }   // independent per column: vectorizes
+                } else {
                     for c in 0..<cols {
-                        let base = (r * cols + c) * inner
                         var a = acc[c]
-                        for k in 0..<inner { a += power(values[base + k], p) }
+                        for k in 0..<inner { a += f(row[c * inner + k]) }
                         acc[c] = a
                     }
                 }
             }
-            return indices.map { sums[$0] }
         }
+        return indices.map { sums[$0] }
     }
 
     /// The magnitude contributions of one group (§6.1), in group order.
