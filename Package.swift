@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,9 @@ public final class Pruner {
     public private(set) var stepsTaken = 0
     /// One record per applied group, in order (Torch-Pruning's pruning history).
     public private(set) var history: [PruningRecord] = []
+    /// The calibration set of a data-driven criterion, drawn with the step index before every
+    /// step (required when ``ImportanceCriterion/needsCalibration``).
+    public var calibration: CalibrationSource?
 
     private let ignored: Set<String>
     private var initial: [PruningTarget: Int] = [:]
@@ -27,7 +30,7 @@ public final class Pruner {
             throw PruningConfigError("pruning: field 'ignored_layers' names '\(name)', which is not a layer of the model")
         }
         for node in 1..<model.nodes.count {
-            for side in [ChannelSide.out, .in] {
+            for side in [ChannelSide.out, .in, .inner] {
                 let t = PruningTarget(node: node, side: side)
                 if let c = graph.channels(t) { initial[t] = c }
             }
@@ -73,17 +76,32 @@ public final class Pruner {
         Array(candidates.sorted { (scores[$0], $0) < (scores[$1], $1) }.prefix(max(0, count)))
     }
 
+    /// Channel-group folding (§6.4): scores of length C reshaped to (G, C/G) and averaged over G.
+    static func fold(_ s: [Float], groups: Int) -> [Float] {
+        guard groups > 1, s.count % groups == 0 else { return s }
+        let w = s.count / groups
+        return (0..<w).map { i in (0..<groups).reduce(Float(0)) { $0 + s[$1 * w + i] } / Float(groups) }
+    }
+
     /// Runs one pruning step; returns the records of the groups it applied.
     @discardableResult
     public func step() -> [PruningRecord] {
         stepsTaken += 1
         guard stepsTaken <= config.iterativeSteps else { return [] }
         let ratio = ratio(atStep: stepsTaken)
+        if criterion.needsCalibration {
+            guard let calibration else {
+                preconditionFailure("pruning: criterion '\(criterion.name)' needs calibration data (Pruner.calibration)")
+            }
+            criterion.prepare(graph: graph, batches: calibration(stepsTaken))
+        }
+        defer { criterion.releaseCalibration() }
 
         // Phase 1: score and assign scopes.
         var scopes: [(key: String, entries: [(group: Group, scores: [Float])])] = []
         for g in graph.allGroups(ignoring: ignored) {
-            guard passesProtection(g), let d = criterion.scores(of: g, in: graph) else { continue }
+            guard passesProtection(g), let full = criterion.scores(of: g, in: graph) else { continue }
+            let d = Self.fold(full, groups: graph.channelGroups(g))
             let key = config.globalPruning ? "<global>" : graph.name(g.rootNode)
             if let i = scopes.firstIndex(where: { $0.key == key }) { scopes[i].entries.append((g, d)) }
             else { scopes.append((key, [(g, d)])) }
@@ -107,7 +125,8 @@ public final class Pruner {
                     let kept = (c - selected.count) / r * r
                     selected = Self.lowest(max(c - kept, 0), of: d, among: positions)
                 }
-                if let a = allowance(g), selected.count > a {
+                let cg = graph.channelGroups(g)
+                if let a0 = allowance(g), case let a = a0 / cg, selected.count > a {
                     var limit = a
                     if let r = config.roundTo {
                         // The floor wins over round_to: keep the smallest multiple of round_to >= c - a.
@@ -116,7 +135,9 @@ public final class Pruner {
                     }
                     selected = Self.lowest(limit, of: d, among: selected)
                 }
-                let group = graph.group(root: g.root, indices: selected.sorted())
+                // Channel groups: each relative position is removed in every channel group (§7.3 step 6).
+                if cg > 1 { selected = (0..<cg).flatMap { k in selected.map { $0 + k * d.count } } }
+                let group = graph.group(root: g.root, indices: Array(Set(selected)).sorted())
                 guard graph.isValid(group) else { continue }
                 let record = graph.apply(group)
                 records.append(record)
@@ -141,6 +162,9 @@ public final class Pruner {
     /// Runs the configured schedule: with a target speed-up, steps until base/current MACs reaches
     /// it (or step N ran); otherwise all N steps.
     public func run() throws -> Outcome {
+        if criterion.needsCalibration && calibration == nil {
+            throw PruningConfigError("pruning: importance '\(criterion.name)' is data-driven and needs calibration data, which this run does not provide")
+        }
         let before = try graph.model.counts()
         var macs = before.macs, times: [Double] = []
         let start = ContinuousClock.now

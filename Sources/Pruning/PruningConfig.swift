@@ -3,7 +3,8 @@ import Foundation
 /// A pruning run, as the `pruning` object of the golden `case.json` schema describes it
 /// (Torch-Pruning's `BasePruner` configuration).
 public struct PruningConfig: Sendable, Equatable {
-    /// `l1`, `l2`, `bnscale`, `lamp`, `fpgm` or `random`.
+    /// `l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`, or a data-driven criterion (`taylor`,
+    /// `hessian`, `obdc`, `cp`, `thinet`, `hrank`; the pruner then needs a calibration source).
     public var importance: String
     /// Exponent for the magnitude family (l1: 1, l2/lamp/fpgm: 2 unless given).
     public var p: Float?
@@ -28,7 +29,8 @@ public struct PruningConfig: Sendable, Equatable {
         self.roundTo = roundTo; self.ignoredLayers = ignoredLayers
     }
 
-    public static let importanceKeys = ["l1", "l2", "bnscale", "lamp", "fpgm", "random"]
+    public static let importanceKeys = ["l1", "l2", "bnscale", "lamp", "fpgm", "random",
+                                        "taylor", "hessian", "obdc", "cp", "thinet", "hrank"]
 
     /// Keys of the `pruning` object. Informative ones (`pruner`, `importance_class`,
     /// `importance_effective`, `iterative_pruning_ratio_scheduler`, `root_module_types`,
@@ -38,7 +40,7 @@ public struct PruningConfig: Sendable, Equatable {
         "normalizer", "scope", "global_pruning", "pruning_ratio", "target_speedup", "iterative_steps",
         "iterative_pruning_ratio_scheduler", "max_pruning_ratio", "ignored_layers", "round_to", "isomorphic",
         "pruning_ratio_dict", "root_module_types", "in_channel_groups", "out_channel_groups", "example_input_shape",
-        "unwrapped_parameters_auto_detected", "seed",
+        "unwrapped_parameters_auto_detected", "seed", "num_heads", "prune_num_heads", "prune_head_dims",
     ]
 
     /// Parses a `pruning` object; every problem names its field.
@@ -74,7 +76,7 @@ public struct PruningConfig: Sendable, Equatable {
 
         guard let importance = try string("importance") else { throw fail("importance", "is required") }
         guard importanceKeys.contains(importance) else {
-            throw fail("importance", "is '\(importance)'; expected one of \(importanceKeys.joined(separator: ", ")) (data-driven criteria are not implemented)")
+            throw fail("importance", "is '\(importance)'; expected one of \(importanceKeys.joined(separator: ", "))")
         }
         let scope = try string("scope")
         if let scope, !["local", "global"].contains(scope) { throw fail("scope", "must be 'local' or 'global', got '\(scope)'") }
@@ -101,10 +103,16 @@ public struct PruningConfig: Sendable, Equatable {
             guard let d = object[key] as? [String: Any], d.isEmpty else { throw fail(key, "must be empty (channel groups are not supported)") }
         }
         if !isNull("unwrapped_parameters_auto_detected") {
-            guard let l = object["unwrapped_parameters_auto_detected"] as? [Any], l.isEmpty else {
-                throw fail("unwrapped_parameters_auto_detected", "must be empty (unwrapped parameters are not supported)")
+            // The only unwrapped parameters the engine knows are a ViT's cls_token and pos_embed
+            // (pruned on the last dimension, as part of the hidden-dimension group).
+            guard let l = object["unwrapped_parameters_auto_detected"] as? [Any],
+                  l.allSatisfy({ e in ["cls_token", "pos_embed"].contains { String(describing: e).contains($0) } }) else {
+                throw fail("unwrapped_parameters_auto_detected", "may name only a ViT's cls_token and pos_embed")
             }
         }
+        // ViT (§4.8): head-dim pruning with a constant head count is the only attention mode.
+        if let h = try bool("prune_num_heads"), h { throw fail("prune_num_heads", "true is not supported (heads are kept)") }
+        if let h = try bool("prune_head_dims"), !h { throw fail("prune_head_dims", "false is not supported (head dims are pruned)") }
         if let s = try integer("seed") { config.seed = UInt64(truncatingIfNeeded: s) }
 
         // Criterion options: importance_args wins, then the top-level group_reduction/normalizer.
@@ -150,6 +158,12 @@ public struct PruningConfig: Sendable, Equatable {
         case "bnscale": return GroupMagnitude.bnScale(normalizer: normalizer)
         case "lamp": return GroupMagnitude.lamp(p: p ?? 2, bias: bias)
         case "fpgm": return FPGMImportance(p: p ?? 2, reduction: groupReduction, normalizer: normalizer)
+        case "taylor": return TaylorImportance(reduction: groupReduction, normalizer: normalizer)
+        case "hessian": return HessianImportance(reduction: groupReduction, normalizer: normalizer)
+        case "obdc": return OBDCImportance(seed: seed, reduction: groupReduction, normalizer: normalizer)
+        case "cp": return CPImportance(seed: seed, normalizer: normalizer)
+        case "thinet": return ThiNetImportance(seed: seed, normalizer: normalizer)
+        case "hrank": return HRankImportance(reduction: groupReduction, normalizer: normalizer)
         default: return RandomImportance(seed: seed)
         }
     }

@@ -25,11 +25,42 @@ extension DependencyGraph {
             case (.linear, .out): (layer as! LinearLayer).keep(outputs: keep)
             case (.linear, .in): (layer as! LinearLayer).keep(inputs: keep)
             case (.batchNorm, _): (layer as! BatchNorm2d).keep(channels: keep)
+            case (.layerNorm, _): (layer as! LayerNormLayer).keep(features: keep)
+            case (.parameter, _):
+                if let t = layer as? ClassTokenLayer { t.keep(features: keep) }
+                else if let e = layer as? PositionEmbeddingLayer { e.keep(features: keep) }
+            case (.attention, .in): (layer as! AttentionLayer).keep(inputs: keep)
+            case (.attention, .out): (layer as! AttentionLayer).keep(outputs: keep)
+            case (.attention, .inner): (layer as! AttentionLayer).keep(attention: keep)
             default: break
             }
         }
-        return PruningRecord(root: Model.moduleName(name(g.root.node)), isOut: g.root.side == .out,
+        return PruningRecord(root: recordName(g.root), isOut: g.root.side == .out,
                              indices: g.items[0].rootIndices.sorted())
+    }
+
+    /// The history name of a root: the module name; for an attention node, timm's submodule as
+    /// Torch-Pruning roots it: `attn.proj` (out: hidden rows; inner: proj's in side, §4.8) or
+    /// `attn.qkv` (in side).
+    func recordName(_ t: PruningTarget) -> String {
+        let module = Model.moduleName(name(t.node))
+        guard roles[t.node] == .attention else { return module }
+        return module + (t.side == .in ? ".qkv" : ".proj")
+    }
+
+    /// The root a history record names: a node and side (see ``recordName(_:)``).
+    func resolveRecord(_ r: PruningRecord) -> PruningTarget? {
+        if let node = model.nodes.firstIndex(where: { $0.name == r.root }) {
+            return PruningTarget(node: node, side: r.isOut || roles[node].isPassThrough ? .out : .in)
+        }
+        for (suffix, side) in [(".proj", r.isOut ? ChannelSide.out : .inner), (".qkv", r.isOut ? ChannelSide.inner : .in)]
+        where r.root.hasSuffix(suffix) {
+            let module = String(r.root.dropLast(suffix.count))
+            if let node = model.nodes.firstIndex(where: { $0.name == module }), roles[node] == .attention {
+                return PruningTarget(node: node, side: side)
+            }
+        }
+        return nil
     }
 }
 
@@ -39,12 +70,17 @@ extension DependencyGraph {
     /// (and, on the same weights, the pruned model).
     public func replay(_ records: [PruningRecord]) throws {
         for r in records {
-            guard let node = model.nodes.firstIndex(where: { $0.name == r.root }) else {
+            guard let root = resolveRecord(r) else {
                 throw PruningGraphError("pruning history names '\(r.root)', which is not a layer of the model")
             }
-            let root = PruningTarget(node: node, side: r.isOut || roles[node].isPassThrough ? .out : .in)
             guard let c = channels(root), r.indices.allSatisfy({ $0 >= 0 && $0 < c }) else {
                 throw PruningGraphError("pruning history: indices of '\(r.root)' out of range")
+            }
+            if root.side == .inner, let a = model.nodes[root.node].layer as? AttentionLayer {
+                let removed = Set(r.indices), kept = (0..<c).filter { !removed.contains($0) }
+                guard AttentionLayer.isHeadSymmetric(kept, heads: a.numHeads, headDim: a.headDim) else {
+                    throw PruningGraphError("pruning history: '\(r.root)' removes different dims in different heads")
+                }
             }
             let g = group(root: root, indices: r.indices)
             guard isValid(g) else { throw PruningGraphError("pruning history: record for '\(r.root)' would empty a layer") }

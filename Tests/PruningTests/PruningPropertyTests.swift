@@ -206,7 +206,7 @@ final class PruningPropertyTests: XCTestCase {
 
     func testConfigErrorsNameTheField() {
         let bad: [([String: Any], String)] = [
-            (["importance": "taylor", "pruning_ratio": 0.5], "importance"),
+            (["importance": "snip", "pruning_ratio": 0.5], "importance"),
             (["importance": "l2", "pruning_ratio": 1.5], "pruning_ratio"),
             (["importance": "l2", "pruning_ratio": 0.5, "bogus": 1], "bogus"),
             (["importance": "l2", "pruning_ratio": 0.5, "round_to": 0], "round_to"),

@@ -5,10 +5,14 @@ import Tensor
 public struct TrainStep {
     public var labelSmoothing: Float
     public var gradientClip: Float?
+    /// Sparse training: called after backward and before gradient clipping and the optimizer
+    /// step, to add a regularizer's gradient (Torch-Pruning's `pruner.regularize(model)`).
+    public var regularize: ((Model) -> Void)?
 
-    public init(labelSmoothing: Float = 0, gradientClip: Float? = nil) {
+    public init(labelSmoothing: Float = 0, gradientClip: Float? = nil, regularize: ((Model) -> Void)? = nil) {
         self.labelSmoothing = labelSmoothing
         self.gradientClip = gradientClip
+        self.regularize = regularize
     }
 
     /// Runs the step and returns the batch's mean loss and number of correct predictions.
@@ -18,6 +22,7 @@ public struct TrainStep {
         let logits = model.forward(images, context: &context)
         let (loss, grad) = CrossEntropy.lossAndGradient(logits: logits, targets: labels, labelSmoothing: labelSmoothing)
         model.backward(grad)
+        regularize?(model)
         if let clip = gradientClip { clipGradientNorm(model.namedParameters, maxNorm: clip) }
         optimizer.step(model.namedParameters)
         return (loss, Accuracy.correct(logits: logits, targets: labels))

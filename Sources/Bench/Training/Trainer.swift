@@ -2,6 +2,7 @@ import Data
 import Foundation
 import Models
 import NN
+import Pruning
 import Tensor
 
 /// Progress of a training run, for a progress bar or log lines.
@@ -34,6 +35,11 @@ public struct TrainingResult: Codable, Sendable {
     public var trainFingerprint: String
     public var testFingerprint: String
     public var wallSeconds: Double
+    /// Sparse training only: the regularizer's key, calls and total seconds spent adding its
+    /// gradients (the rest of the run excluded).
+    public var regularizer: String? = nil
+    public var regularizeCalls: Int? = nil
+    public var regularizeSeconds: Double? = nil
 }
 
 /// Trains a classifier from scratch on an image data set: seeded init, seeded shuffling and
@@ -43,6 +49,10 @@ public final class Trainer {
     public let model: Model
     public let train: Dataset
     public let test: Dataset
+    /// Sparse training: a regularizer built on ``model``, applied after every backward pass
+    /// (``SparsityRegularizer/regularize()``) and told about every finished epoch. The config's
+    /// weight decay should be 0 then.
+    public var regularizer: (any SparsityRegularizer)?
 
     /// Loads the data and builds the model; throws a clear error for a bad config or data set.
     public init(config: TrainingConfig) throws {
@@ -69,7 +79,11 @@ public final class Trainer {
             ? SGD(learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.weightDecay,
                   nesterov: config.nesterov && config.momentum > 0)
             : AdamW(learningRate: config.learningRate, weightDecay: config.weightDecay, decayMatricesOnly: true)
-        let step = TrainStep(labelSmoothing: config.labelSmoothing, gradientClip: config.gradientClip)
+        var step = TrainStep(labelSmoothing: config.labelSmoothing, gradientClip: config.gradientClip)
+        if let regularizer {
+            regularizer.updateGroups()
+            step.regularize = { _ in regularizer.regularize() }
+        }
         var context = ForwardContext(training: true, seed: config.seed)
         var history: [EpochMetrics] = []
         var globalStep = 0
@@ -86,6 +100,7 @@ public final class Trainer {
                 report(.batch(epoch: epoch, batch: b + 1, batches: stepsPerEpoch, loss: lossSum / Double(seen),
                               imagesPerSecond: Double(seen) / max(elapsed, 1e-9)))
             }
+            regularizer?.epochEnded()
             let trainSeconds = Date().timeIntervalSince(epochStart)
             let (testLoss, testAccuracy) = try evaluate()
             let metrics = EpochMetrics(epoch: epoch, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(seen),
@@ -98,7 +113,8 @@ public final class Trainer {
         return TrainingResult(config: config, epochs: history, finalTestAccuracy: history.last?.testAccuracy ?? 0,
                               parameters: model.parameterCount, threads: Parallel.threadCount,
                               trainFingerprint: train.fingerprint, testFingerprint: test.fingerprint,
-                              wallSeconds: Date().timeIntervalSince(start))
+                              wallSeconds: Date().timeIntervalSince(start), regularizer: regularizer?.name,
+                              regularizeCalls: regularizer?.timing.calls, regularizeSeconds: regularizer?.timing.totalSeconds)
     }
 
     /// Mean loss and top-1 accuracy on the test set, in eval mode.

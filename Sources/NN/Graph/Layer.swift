@@ -6,10 +6,15 @@ public struct ForwardContext {
     public var training: Bool
     /// Randomness for dropout, advanced by every layer that draws from it.
     public var generator: SeededGenerator
+    /// With `training`: save for backward but behave as in evaluation (PyTorch's `model.eval()`
+    /// followed by `loss.backward()`): batch norm normalizes with, and does not update, its running
+    /// statistics, and dropout is off. Used to collect gradients for data-driven pruning criteria.
+    public var frozenStatistics: Bool
 
-    public init(training: Bool, seed: UInt64 = 0) {
+    public init(training: Bool, seed: UInt64 = 0, frozenStatistics: Bool = false) {
         self.training = training
         self.generator = SeededGenerator(seed: seed, stream: 0xD20)
+        self.frozenStatistics = frozenStatistics
     }
 }
 

@@ -16,6 +16,8 @@ public final class BatchNorm2d: ReLUFusing {
         didSet { if fusesReLU != oldValue { kernel = BatchNormKernel(channels: channels, epsilon: epsilon, fusedReLU: fusesReLU) } }
     }
     private var saved: (input: Tensor, stats: BatchNormKernel.Saved)?
+    /// Input and output of a frozen-statistics training forward (see ``ForwardContext/frozenStatistics``).
+    private var savedFrozen: (input: Tensor, output: Tensor)?
 
     /// PyTorch's initial state: weight 1, bias 0, running mean 0, running variance 1.
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
@@ -42,6 +44,12 @@ public final class BatchNorm2d: ReLUFusing {
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
         let x = inputs[0]
+        if context.training && context.frozenStatistics {
+            let y = kernel.forwardInference(x, gamma: weight.value, beta: bias.value,
+                                            runningMean: runningMean.value, runningVar: runningVar.value)
+            savedFrozen = (x, y)
+            return y
+        }
         guard context.training else {
             return kernel.forwardInference(x, gamma: weight.value, beta: bias.value,
                                            runningMean: runningMean.value, runningVar: runningVar.value)
@@ -51,10 +59,12 @@ public final class BatchNorm2d: ReLUFusing {
                                                 momentum: momentum)
         numBatchesTracked += 1
         saved = (x, stats)
+        savedFrozen = nil
         return y
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        if let frozen = savedFrozen { return [frozenBackward(gradOutput, frozen.input, frozen.output)] }
         guard let saved else { fatalError("batchnorm2d backward without a training forward") }
         let g = kernel.backward(gradOutput, input: saved.input, gamma: weight.value, beta: bias.value, saved: saved.stats)
         weight.accumulate(g.gamma)
@@ -62,7 +72,32 @@ public final class BatchNorm2d: ReLUFusing {
         return [g.input]
     }
 
-    public func clearSaved() { saved = nil }
+    public func clearSaved() { saved = nil; savedFrozen = nil }
+
+    /// Backward of `y = γ·(x − μ)/√(σ² + ε) + β` with the running μ, σ² held constant:
+    /// dx = g·γ/√(σ² + ε), dγ = Σ g·x̂, dβ = Σ g (g masked by y > 0 when the ReLU is fused).
+    private func frozenBackward(_ gradOutput: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor {
+        let c = channels, rows = x.count / c
+        let gamma = weight.value.scalars, mean = runningMean.value.scalars, variance = runningVar.value.scalars
+        let rstd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        var dx = x.emptyLike()
+        let dxp = dx.mutablePointer(), gp = gradOutput.pointer, xp = x.pointer, yp = y.pointer
+        var dGamma = [Double](repeating: 0, count: c), dBeta = [Double](repeating: 0, count: c)
+        let relu = fusesReLU
+        for r in 0..<rows {
+            let base = r * c
+            for k in 0..<c {
+                var g = gp[base + k]
+                if relu && yp[base + k] <= 0 { g = 0 }
+                dxp[base + k] = g * gamma[k] * rstd[k]
+                dGamma[k] += Double(g * (xp[base + k] - mean[k]) * rstd[k])
+                dBeta[k] += Double(g)
+            }
+        }
+        weight.accumulate(Tensor(shape: [c], values: dGamma.map { Float($0) }))
+        bias.accumulate(Tensor(shape: [c], values: dBeta.map { Float($0) }))
+        return dx
+    }
 
     /// `numel(input) * 2` (affine).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
@@ -77,5 +112,6 @@ public final class BatchNorm2d: ReLUFusing {
         channels = indices.count
         kernel = BatchNormKernel(channels: channels, epsilon: epsilon, fusedReLU: fusesReLU)
         saved = nil
+        savedFrozen = nil
     }
 }

@@ -46,7 +46,7 @@ public final class DropoutLayer: Layer {
     public func outputShape(_ inputs: [[Int]]) throws -> [Int] { inputs[0] }
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
-        guard context.training, probability > 0 else { return inputs[0] }
+        guard context.training, !context.frozenStatistics, probability > 0 else { return inputs[0] }
         let (y, mask) = Dropout.forward(inputs[0], p: probability, using: &context.generator)
         savedMask = mask
         return y

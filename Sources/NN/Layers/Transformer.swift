@@ -13,7 +13,7 @@ import Tensor
 public final class LayerNormLayer: Layer {
     public static let kind = "layernorm"
     /// The normalised (last) axis's size.
-    public let features: Int
+    public private(set) var features: Int
     public let eps: Float
     public let weight: Parameter
     public let bias: Parameter
@@ -52,6 +52,14 @@ public final class LayerNormLayer: Layer {
 
     /// `numel(input) * 2` (Torch-Pruning counts `torch.nn.LayerNorm` like an affine batch norm).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
+
+    /// Keeps only the features `indices` (increasing): weight and bias entries.
+    public func keep(features indices: [Int]) {
+        weight.value = weight.value.gathering(axis: 0, indices)
+        bias.value = bias.value.gathering(axis: 0, indices)
+        features = indices.count
+        weight.grad = nil; bias.grad = nil; saved = nil
+    }
 }
 
 /// `nn.GELU()` (exact erf form) as a module, such as timm's `mlp.act`: `numel(output)` MACs.
@@ -95,7 +103,8 @@ public final class GELULayer: Layer {
 public final class AttentionLayer: Layer {
     public static let kind = "attention"
     public let numHeads: Int
-    public let headDim: Int
+    /// Per-head width; refreshed by ``keep(attention:)`` (qkv.out / (3 * numHeads)).
+    public private(set) var headDim: Int
     /// Logit scale of the softmax.
     public let scale: Float
     public let qkvWeight: Parameter
@@ -180,6 +189,47 @@ public final class AttentionLayer: Layer {
         return l * q + 3 * l * dIn * q + (qkvBias != nil ? 3 * l * q : 0) + h * (2 * l * l * (q / h) + l * l)
             + l * projIn * projOut + l * projOut
     }
+
+    /// Keeps only the input features `indices` (increasing): qkv weight columns.
+    public func keep(inputs indices: [Int]) {
+        qkvWeight.value = qkvWeight.value.gathering(axis: 1, indices)
+        qkvWeight.grad = nil; saved = nil
+    }
+
+    /// Keeps only the output features `indices` (increasing): proj weight rows and bias.
+    public func keep(outputs indices: [Int]) {
+        projWeight.value = projWeight.value.gathering(axis: 0, indices)
+        projBias.value = projBias.value.gathering(axis: 0, indices)
+        projWeight.grad = nil; projBias.grad = nil; saved = nil
+    }
+
+    /// Keeps only the attention dimensions `indices` (increasing, in `0..<numHeads*headDim`,
+    /// index `h*headDim + j`): the same relative dimensions `j` in every head, so the head count
+    /// stays. Removes qkv rows in each of the q, k and v blocks, qkv bias entries and proj
+    /// columns, and refreshes `headDim`. The logit scale is kept (timm fixes it at construction).
+    public func keep(attention indices: [Int]) {
+        let q = attentionDim
+        precondition(Self.isHeadSymmetric(indices, heads: numHeads, headDim: headDim),
+                     "attention dims to keep must be the same relative dims in each of \(numHeads) heads")
+        let rows = (0..<3).flatMap { b in indices.map { b * q + $0 } }
+        qkvWeight.value = qkvWeight.value.gathering(axis: 0, rows)
+        if let b = qkvBias { b.value = b.value.gathering(axis: 0, rows); b.grad = nil }
+        projWeight.value = projWeight.value.gathering(axis: 1, indices)
+        headDim = indices.count / numHeads
+        qkvWeight.grad = nil; projWeight.grad = nil; saved = nil
+    }
+
+    /// Whether `indices` (increasing) are the same non-empty set of relative dims in every head.
+    public static func isHeadSymmetric(_ indices: [Int], heads: Int, headDim: Int) -> Bool {
+        guard !indices.isEmpty, indices.count % heads == 0 else { return false }
+        let per = indices.count / heads
+        let first = indices.prefix(per)
+        guard first.allSatisfy({ $0 >= 0 && $0 < headDim }) else { return false }
+        for h in 0..<heads {
+            for (k, j) in first.enumerated() where indices[h * per + k] != h * headDim + j { return false }
+        }
+        return true
+    }
 }
 
 /// The end of timm's `PatchEmbed`: `x.flatten(2).transpose(1, 2)`, turning the patch
@@ -233,6 +283,12 @@ public final class ClassTokenLayer: Layer {
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { token.value }
 
+    /// Keeps only the features `indices` (increasing) of the last axis.
+    public func keep(features indices: [Int]) {
+        token.value = token.value.gathering(axis: 2, indices)
+        token.grad = nil
+    }
+
     public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         token.accumulate(gradOutput)
         return []
@@ -261,6 +317,12 @@ public final class PositionEmbeddingLayer: Layer {
     }
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { embedding.value }
+
+    /// Keeps only the features `indices` (increasing) of the last axis.
+    public func keep(features indices: [Int]) {
+        embedding.value = embedding.value.gathering(axis: 2, indices)
+        embedding.grad = nil
+    }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
         embedding.accumulate(gradOutput)

@@ -5,8 +5,11 @@ import NN
 /// Conv and Linear layers have two separate sides. Pass-through kinds (batch norm, activations,
 /// pooling, add, dropout, flatten, depthwise conv) have one channel axis: their in-function *is*
 /// their out-function, and the graph always records them with ``out``.
+///
+/// ``inner`` is the attention dimension of an ``AttentionLayer`` (qkv rows in each of the q, k and
+/// v blocks, proj columns): Torch-Pruning's qkv-out group re-rooted at proj's in side (§4.8).
 public enum ChannelSide: String, Sendable, Hashable {
-    case out, `in`
+    case out, `in`, inner
 }
 
 /// A layer slice a pruning operation targets: a model node and a side. Node `-1` stands for the
@@ -32,6 +35,13 @@ public enum ChannelRole: Sendable, Equatable {
     case batchNorm
     /// Activations, pooling, residual add, dropout, adaptive pooling: identity on channels.
     case elementwise
+    /// Layer norm over the last axis: pass-through with per-feature weight and bias.
+    case layerNorm
+    /// A parameter source node (ViT `cls_token`, `pos_embed`) pruned on its last axis.
+    case parameter
+    /// timm attention (one node): in side = qkv columns, out side = proj rows, and the inner
+    /// attention dimension (``ChannelSide/inner``) grouped by heads.
+    case attention
     /// Flatten of an `[N, H, W, C]` map into `[N, C*H*W]` in (C, H, W) order: channel c becomes
     /// the block of features `c*stride ..< (c+1)*stride`, stride = H*W (1: identity).
     case flatten(stride: Int)
@@ -39,7 +49,7 @@ public enum ChannelRole: Sendable, Equatable {
     /// Pass-through kinds have in ≡ out.
     public var isPassThrough: Bool {
         switch self {
-        case .conv, .linear, .input: return false
+        case .conv, .linear, .input, .attention: return false
         default: return true
         }
     }
@@ -47,7 +57,7 @@ public enum ChannelRole: Sendable, Equatable {
     /// Kinds that can root a group (Torch-Pruning's root types: ConvNd, Linear).
     public var isRootType: Bool {
         switch self {
-        case .conv, .linear, .depthwiseConv: return true
+        case .conv, .linear, .depthwiseConv, .attention: return true
         default: return false
         }
     }
@@ -86,12 +96,19 @@ public final class DependencyGraph {
                 else if g.groups == g.outChannels && g.groups == g.inChannels && g.outChannels > 1 { roles.append(.depthwiseConv) }
                 else { throw PruningGraphError("node '\(node.name)': grouped convolutions (groups \(g.groups)) are not supported by the pruning engine yet") }
             case is LinearLayer:
-                guard shapes[node.inputs[0]].count == 2 else {
-                    throw PruningGraphError("node '\(node.name)': Linear on a token dimension is not supported by the pruning engine yet")
+                // Features are the last axis: [N, D] or tokens [N, L, D].
+                guard [2, 3].contains(shapes[node.inputs[0]].count) else {
+                    throw PruningGraphError("node '\(node.name)': Linear on input rank \(shapes[node.inputs[0]].count) is not supported by the pruning engine")
                 }
                 roles.append(.linear)
             case is BatchNorm2d: roles.append(.batchNorm)
             case is ReLULayer, is AddLayer, is Pool2d, is AdaptiveAvgPool2d, is DropoutLayer: roles.append(.elementwise)
+            // ViT: channels are the last axis throughout, so these keep channel indices.
+            case is GELULayer, is PatchTokensLayer, is PrependTokenLayer, is BroadcastAddLayer, is SelectTokenLayer:
+                roles.append(.elementwise)
+            case is LayerNormLayer: roles.append(.layerNorm)
+            case is ClassTokenLayer, is PositionEmbeddingLayer: roles.append(.parameter)
+            case is AttentionLayer: roles.append(.attention)
             case is FlattenLayer:
                 let s = shapes[node.inputs[0]]
                 roles.append(.flatten(stride: s.count == 4 ? s[1] * s[2] : 1))
@@ -134,6 +151,8 @@ public final class DependencyGraph {
             return (try? model.shapes(batch: 1))?[model.outputNode].last
         }
         let layer = model.nodes[t.node].layer
+        // Only attention nodes have an inner side.
+        if t.side == .inner && roles[t.node] != .attention { return nil }
         switch roles[t.node] {
         case .conv, .depthwiseConv:
             let g = (layer as! Conv2d).geometry
@@ -142,6 +161,15 @@ public final class DependencyGraph {
             let l = layer as! LinearLayer
             return t.side == .out ? l.outFeatures : l.inFeatures
         case .batchNorm: return (layer as! BatchNorm2d).channels
+        case .layerNorm: return (layer as! LayerNormLayer).features
+        case .parameter: return layer.state.first?.parameter.value.shape.last
+        case .attention:
+            let a = layer as! AttentionLayer
+            switch t.side {
+            case .in: return a.inFeatures
+            case .out: return a.outFeatures
+            case .inner: return a.attentionDim
+            }
         default: return nil
         }
     }
@@ -153,6 +181,8 @@ public final class DependencyGraph {
         guard v >= 0 else { return [] }
         let role = roles[v]
         var result: [(PruningTarget, [(Int, Int)])] = []
+        // The attention inner dimension lives inside one node: no edges.
+        if target.side == .inner { return [] }
         let backward = role.isPassThrough || target.side == .in
         let forward = role.isPassThrough || target.side == .out
         if backward {
@@ -174,6 +204,13 @@ public final class DependencyGraph {
             }
         }
         return result
+    }
+
+    /// The channel grouping G of a group (§7.1): the head count for an attention inner group
+    /// (head-dim pruning: scores folded to (G, C/G), positions repeated in every head), else 1.
+    public func channelGroups(_ g: Group) -> Int {
+        guard g.root.side == .inner, g.root.node >= 0, let a = model.nodes[g.root.node].layer as? AttentionLayer else { return 1 }
+        return a.numHeads
     }
 
     static func expand(_ idx: [(Int, Int)], _ s: Int) -> [(Int, Int)] {

@@ -18,15 +18,24 @@ public final class FPGMImportance: ImportanceCriterion {
         var cs: [Contribution] = []
         for item in group.items where item.target.node >= 0 {
             let layer = graph.model.nodes[item.target.node].layer
-            let weight: Tensor, axis: Int
+            // (weight, axis, indices, root indices) of each Conv/Linear slice the item stands for.
+            var parts: [(Tensor, Int, [Int], [Int])]
             switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _): weight = (layer as! Conv2d).weight.value; axis = 0
-            case (.conv, .in): weight = (layer as! Conv2d).weight.value; axis = 1
-            case (.linear, .out): weight = (layer as! LinearLayer).weight.value; axis = 0
-            case (.linear, .in): weight = (layer as! LinearLayer).weight.value; axis = 1
+            case (.conv, .out), (.depthwiseConv, _): parts = [((layer as! Conv2d).weight.value, 0, item.indices, item.rootIndices)]
+            case (.conv, .in): parts = [((layer as! Conv2d).weight.value, 1, item.indices, item.rootIndices)]
+            case (.linear, .out): parts = [((layer as! LinearLayer).weight.value, 0, item.indices, item.rootIndices)]
+            case (.linear, .in): parts = [((layer as! LinearLayer).weight.value, 1, item.indices, item.rootIndices)]
+            // timm attention: qkv and proj are Linears (inner: proj in columns, then qkv out rows).
+            case (.attention, .in): parts = [((layer as! AttentionLayer).qkvWeight.value, 1, item.indices, item.rootIndices)]
+            case (.attention, .out): parts = [((layer as! AttentionLayer).projWeight.value, 0, item.indices, item.rootIndices)]
+            case (.attention, .inner):
+                let a = layer as! AttentionLayer
+                parts = [(a.projWeight.value, 1, item.indices, item.rootIndices),
+                         (a.qkvWeight.value, 0, Scoring.qkvRows(a, item.indices), Array(repeating: item.rootIndices, count: 3).flatMap { $0 })]
             default: continue
             }
-            let v = Scoring.slices(weight, axis: axis, item.indices).map { $0.map { Scoring.power($0, p) } }
+            for (weight, axis, indices, roots) in parts {
+            let v = Scoring.slices(weight, axis: axis, indices).map { $0.map { Scoring.power($0, p) } }
             // Pairwise Euclidean distances, each computed once.
             var local = [Float](repeating: 0, count: v.count)
             for i in v.indices {
@@ -42,7 +51,8 @@ public final class FPGMImportance: ImportanceCriterion {
                     }
                 }
             }
-            cs.append(Contribution(scores: local, roots: item.rootIndices))
+            cs.append(Contribution(scores: local, roots: roots))
+            }
         }
         return Scoring.reduce(cs, reduction).map { Scoring.normalize($0, normalizer) }
     }

@@ -6,9 +6,23 @@ import Tensor
 /// when no item of the group is of a kind the criterion scores (the group is then skipped).
 /// All arithmetic is float32, as in Torch-Pruning.
 public protocol ImportanceCriterion: AnyObject {
-    /// The configuration key (`l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`).
+    /// The configuration key (`l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`, `taylor`, `hessian`,
+    /// `obdc`, `cp`, `thinet`, `hrank`).
     var name: String { get }
     func scores(of group: Group, in graph: DependencyGraph) -> [Float]?
+    /// Whether the criterion scores from calibration data (taylor, hessian, obdc, cp, thinet, hrank).
+    var needsCalibration: Bool { get }
+    /// Collects the criterion's statistics on the current model from this step's calibration
+    /// batches; ``Pruner/step()`` calls it right before scoring (pruning-semantics §7.5).
+    func prepare(graph: DependencyGraph, batches: [CalibrationBatch])
+    /// Drops the statistics after the step has scored its groups.
+    func releaseCalibration()
+}
+
+extension ImportanceCriterion {
+    public var needsCalibration: Bool { false }
+    public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {}
+    public func releaseCalibration() {}
 }
 
 /// How the per-item contributions of a group are combined (§6.2).
@@ -32,6 +46,7 @@ struct ScoredKinds: OptionSet {
     let rawValue: Int
     static let convLinear = ScoredKinds(rawValue: 1)
     static let batchNorm = ScoredKinds(rawValue: 2)
+    static let layerNorm = ScoredKinds(rawValue: 4)
 }
 
 enum Scoring {
@@ -149,10 +164,51 @@ enum Scoring {
                     let b = bn.bias.value.scalars
                     out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
                 }
+            case (.layerNorm, _):
+                guard kinds.contains(.layerNorm) else { continue }
+                let ln = layer as! LayerNormLayer
+                let w = ln.weight.value.scalars
+                out.append(Contribution(scores: item.indices.map { power(w[$0], p) }, roots: item.rootIndices))
+                if bias {
+                    let b = ln.bias.value.scalars
+                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
+                }
+            // timm attention: its qkv and proj are Linears in the reference.
+            case (.attention, .in):
+                guard kinds.contains(.convLinear) else { continue }
+                let a = layer as! AttentionLayer
+                out.append(Contribution(scores: rowSums(a.qkvWeight.value, axis: 1, item.indices), roots: item.rootIndices))
+            case (.attention, .out):
+                guard kinds.contains(.convLinear) else { continue }
+                let a = layer as! AttentionLayer
+                out.append(Contribution(scores: rowSums(a.projWeight.value, axis: 0, item.indices), roots: item.rootIndices))
+                if bias {
+                    let b = a.projBias.value.scalars
+                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
+                }
+            case (.attention, .inner):
+                // The root (proj in columns) first, then qkv out rows: three per attention dim
+                // (q, k and v blocks), accumulated onto the same root index like a flattened
+                // Linear's columns.
+                guard kinds.contains(.convLinear) else { continue }
+                let a = layer as! AttentionLayer
+                out.append(Contribution(scores: rowSums(a.projWeight.value, axis: 1, item.indices), roots: item.rootIndices))
+                let rows = Self.qkvRows(a, item.indices)
+                let rowRoots = Array(repeating: item.rootIndices, count: 3).flatMap { $0 }
+                out.append(Contribution(scores: rowSums(a.qkvWeight.value, axis: 0, rows), roots: rowRoots))
+                if bias, let b = a.qkvBias?.value.scalars {
+                    out.append(Contribution(scores: rows.map { power(b[$0], p) }, roots: rowRoots))
+                }
             default: continue
             }
         }
         return out
+    }
+
+    /// The qkv weight rows of attention dims `indices`: each index in the q, k and v blocks.
+    static func qkvRows(_ a: AttentionLayer, _ indices: [Int]) -> [Int] {
+        let q = a.attentionDim
+        return (0..<3).flatMap { b in indices.map { b * q + $0 } }
     }
 
     /// Combines contributions onto root indices (§6.2). The buffer has the first contribution's

@@ -1,6 +1,7 @@
 /// Torch-Pruning's `GroupMagnitudeImportance(p, group_reduction, normalizer, bias)`.
 ///
-/// Per item (§6.1): Conv/Linear out rows Σ|w|^p, Conv/Linear in columns Σ|w|^p, BatchNorm |γ_i|^p
+/// Per item (§6.1): Conv/Linear out rows Σ|w|^p, Conv/Linear in columns Σ|w|^p, BatchNorm and LayerNorm
+/// |γ_i|^p, timm attention's qkv/proj slices as Linear rows/columns
 /// (no p-th root, so p = 2 is the squared norm); with `bias`, |b_i|^p as separate contributions.
 /// Then reduced over the group onto root indices (default mean: the sum divided by the number of
 /// contributions) and normalized per group (default: divided by the group's mean score).
@@ -19,7 +20,7 @@ public final class GroupMagnitude: ImportanceCriterion {
 
     public convenience init(p: Float, reduction: GroupReduction = .mean, normalizer: ScoreNormalizer = .mean, bias: Bool = false) {
         self.init(name: p == 1 ? "l1" : "l2", p: p, reduction: reduction, normalizer: normalizer, bias: bias,
-                  kinds: [.convLinear, .batchNorm])
+                  kinds: [.convLinear, .batchNorm, .layerNorm])
     }
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {

@@ -88,6 +88,12 @@ public final class Conv2DKernel {
 
     /// Gradients with respect to the weight and (when the convolution has one) the bias.
     public func backwardWeights(_ gradOutput: Tensor, input: Tensor) -> (weight: Tensor, bias: Tensor?) {
+        // oneDNN 2.6's jit_1x1 weight-gradient kernel writes out of bounds for a batch of one
+        // (heap corruption, seen with 1x1 convs). A second image with a zero output gradient
+        // contributes exactly nothing to either gradient, so pad to two.
+        if input.shape[0] == 1 {
+            return backwardWeights(Self.padBatch(gradOutput), input: Self.padBatch(input))
+        }
         let plan = self.plan(for: input.shape)
         let bwd = plan.backwardWeightsPrimitive()
         let md = plan.backwardWeightsMD!
@@ -105,6 +111,13 @@ public final class Conv2DKernel {
         var gradWeight = Tensor(uninitializedShape: geometry.weightShape)
         plan.weightsGradReorder!.run(from: native.pointer, to: gradWeight.mutablePointer())
         return (gradWeight, gradBias)
+    }
+
+    /// `[1, ...]` to `[2, ...]` with a zero second item.
+    private static func padBatch(_ x: Tensor) -> Tensor {
+        var padded = Tensor(zeros: [2] + x.shape.dropFirst())
+        padded.mutablePointer().update(from: x.pointer, count: x.count)
+        return padded
     }
 
     private func plan(for inputShape: [Int]) -> Plan {

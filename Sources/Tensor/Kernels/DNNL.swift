@@ -147,7 +147,7 @@ final class DNNLPrimitive {
                 // caller's must describe the same bytes.
                 var d = dnnl_primitive_desc_query_md(descriptor, dnnl_query_exec_arg_md, arg)!.pointee
                 guard d.ndims > 0 else { fatalError("oneDNN primitive takes no argument \(arg)") }
-                precondition(DNNL.elementCount(d) == DNNL.elementCount(md), "argument \(arg) size differs from the primitive's")
+                precondition(DNNL.elementCount(d) == DNNL.elementCount(md), "argument \(arg) size differs from the primitive's: \(DNNL.elementCount(d)) vs \(DNNL.elementCount(md))")
                 DNNL.check(dnnl_memory_create(&m, &d, DNNL.engine.handle, nil), "creating memory for argument \(arg)")
                 memories[arg] = m!
                 mem = m!

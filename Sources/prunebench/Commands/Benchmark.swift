@@ -11,7 +11,7 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput on synthetic data (use a release build).",
-        subcommands: [TrainThroughput.self, GEMMThroughput.self, PruneTiming.self]
+        subcommands: [TrainThroughput.self, GEMMThroughput.self, PruneTiming.self, RegularizeTiming.self]
     )
 }
 

@@ -3,6 +3,7 @@ import Bench
 import Foundation
 import Models
 import NN
+import Pruning
 import Tensor
 
 /// `prunebench train`: trains a classifier from scratch and writes a checkpoint and metrics.
@@ -39,6 +40,10 @@ struct Train: ParsableCommand {
     @Option(help: "Use only the first N training images.") var trainLimit: Int?
     @Option(help: "Use only the first N test images.") var testLimit: Int?
     @Option(help: "Output directory for model.safetensors and metrics.json.") var out = "runs/train"
+    @Option(help: "Sparse training with the regularizer of a leaderboard row: \(SparsityRegularizers.rowKeys.joined(separator: ", ")) (use --weight-decay 0).")
+    var regularizer: String?
+    @Option(help: "Regularization strength λ (default: the regularizer's own).") var regLambda: Float?
+    @Option(help: "GrowingReg's per-epoch increment δ.") var regDelta: Float = 1e-4
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -50,6 +55,9 @@ struct Train: ParsableCommand {
             throw ValidationError("--schedule must be cosine, multistep or constant")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let regularizer, !SparsityRegularizers.rowKeys.contains(regularizer) {
+            throw ValidationError("--regularizer must be one of \(SparsityRegularizers.rowKeys.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -65,6 +73,13 @@ struct Train: ParsableCommand {
 
         let trainer: Trainer
         do { trainer = try Trainer(config: c) } catch { throw CommandFailure(error) }
+        if let regularizer {
+            let ignored = SparsityRegularizers.classifierLayers(of: trainer.model, classes: trainer.train.classCount)
+            do {
+                trainer.regularizer = try SparsityRegularizers.make(rowKey: regularizer, model: trainer.model, ignoredLayers: ignored,
+                                                                    lambda: regLambda, delta: regDelta)
+            } catch { throw CommandFailure(error) }
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         logger.info("training", metadata: ["model": "\(model) \(variant) w=\(width)", "dataset": "\(dataset)",
                                            "train": "\(trainer.train.count)", "test": "\(trainer.test.count)",
