@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// A pruning run, as the `pruning` object of the golden `case.json` schema describes it
 /// (Torch-Pruning's `BasePruner` configuration).
@@ -21,6 +22,22 @@ public struct PruningConfig: Sendable, Equatable {
     public var ignoredLayers: [String] = []
     /// Seed of the random criterion.
     public var seed: UInt64 = 0
+    /// Where a data-driven criterion's calibration batches come from (the `calibration` object).
+    public var calibration: CalibrationSettings?
+
+    /// The `calibration` object: `{"dataset": "fashion-mnist", "batches": 10, "batch_size": 128,
+    /// "data_dir": null, "seed": 0}`. The data set is resolved by the caller (the Pruning module
+    /// does not read data).
+    public struct CalibrationSettings: Sendable, Equatable {
+        public var dataset: String
+        public var dataDirectory: String?
+        public var batches = 10
+        public var batchSize = 128
+        public var seed: UInt64 = 0
+    }
+
+    /// Whether the criterion needs calibration data.
+    public var isDataDriven: Bool { ["taylor", "hessian", "obdc", "cp", "thinet", "hrank"].contains(importance) }
 
     public init(importance: String, globalPruning: Bool, pruningRatio: Double, targetSpeedup: Double? = nil,
                 iterativeSteps: Int = 1, maxPruningRatio: Double = 1, roundTo: Int? = nil, ignoredLayers: [String] = []) {
@@ -40,7 +57,7 @@ public struct PruningConfig: Sendable, Equatable {
         "normalizer", "scope", "global_pruning", "pruning_ratio", "target_speedup", "iterative_steps",
         "iterative_pruning_ratio_scheduler", "max_pruning_ratio", "ignored_layers", "round_to", "isomorphic",
         "pruning_ratio_dict", "root_module_types", "in_channel_groups", "out_channel_groups", "example_input_shape",
-        "unwrapped_parameters_auto_detected", "seed", "num_heads", "prune_num_heads", "prune_head_dims",
+        "unwrapped_parameters_auto_detected", "seed", "num_heads", "prune_num_heads", "prune_head_dims", "calibration",
     ]
 
     /// Parses a `pruning` object; every problem names its field.
@@ -114,6 +131,29 @@ public struct PruningConfig: Sendable, Equatable {
         if let h = try bool("prune_num_heads"), h { throw fail("prune_num_heads", "true is not supported (heads are kept)") }
         if let h = try bool("prune_head_dims"), !h { throw fail("prune_head_dims", "false is not supported (head dims are pruned)") }
         if let s = try integer("seed") { config.seed = UInt64(truncatingIfNeeded: s) }
+        if !isNull("calibration") {
+            guard let c = object["calibration"] as? [String: Any] else { throw fail("calibration", "must be an object") }
+            let known: Set<String> = ["dataset", "data_dir", "batches", "batch_size", "seed"]
+            if let k = Set(c.keys).subtracting(known).sorted().first { throw fail("calibration.\(k)", "is not a calibration setting") }
+            guard let dataset = c["dataset"] as? String else { throw fail("calibration.dataset", "is required and must be a string") }
+            var settings = CalibrationSettings(dataset: dataset)
+            if let d = c["data_dir"], !(d is NSNull) {
+                guard let d = d as? String else { throw fail("calibration.data_dir", "must be a string") }
+                settings.dataDirectory = d
+            }
+            for (key, path) in [("batches", \CalibrationSettings.batches), ("batch_size", \CalibrationSettings.batchSize)] {
+                guard let v = c[key] else { continue }
+                guard let n = v as? NSNumber, !isBoolean(n), n.doubleValue == n.doubleValue.rounded(), n.intValue >= 1 else {
+                    throw fail("calibration.\(key)", "must be a positive integer")
+                }
+                settings[keyPath: path] = n.intValue
+            }
+            if let v = c["seed"] {
+                guard let n = v as? NSNumber, !isBoolean(n), n.int64Value >= 0 else { throw fail("calibration.seed", "must be a non-negative integer") }
+                settings.seed = UInt64(n.int64Value)
+            }
+            config.calibration = settings
+        }
 
         // Criterion options: importance_args wins, then the top-level group_reduction/normalizer.
         if let r = try string("group_reduction") {
@@ -148,6 +188,21 @@ public struct PruningConfig: Sendable, Equatable {
             }
         }
         return config
+    }
+
+    /// Checks that the criterion applies to `model`, with one error naming what does not fit
+    /// (bnscale on a model without batch norm, a data-driven criterion without calibration data).
+    public func checkApplicable(to model: Model, source: String = "pruning") throws {
+        if importance == "bnscale" && !model.nodes.contains(where: { $0.layer is BatchNorm2d }) {
+            throw PruningConfigError("\(source): field 'importance': 'bnscale' scores batch-norm scales, and this model has no batch norm")
+        }
+        if isDataDriven && calibration == nil {
+            throw PruningConfigError("\(source): field 'importance': '\(importance)' is data-driven; add a 'calibration' object naming a dataset (and batches)")
+        }
+        let names = Set(model.nodes.map { Model.moduleName($0.name) })
+        if let unknown = ignoredLayers.first(where: { name in !names.contains(name) && !names.contains { $0.hasPrefix(name + ".") } }) {
+            throw PruningConfigError("\(source): field 'ignored_layers': no layer named '\(unknown)' in this model")
+        }
     }
 
     /// The criterion this configuration names.

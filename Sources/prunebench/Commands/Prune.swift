@@ -1,4 +1,6 @@
 import ArgumentParser
+import Data
+import Bench
 import Foundation
 import Models
 import NN
@@ -62,8 +64,10 @@ struct Prune: ParsableCommand {
             let spec = try ModelSpec.parse(data, source: "\(config) model")
             let settings = try PruningConfig.parse(pruning, source: "\(config) pruning")
             let model = try spec.build()
+            try settings.checkApplicable(to: model, source: "\(config) pruning")
             try model.load(try SafeTensors.read(weights), source: weights)
             let pruner = try Pruner(model: model, config: settings)
+            if let c = settings.calibration { pruner.calibration = try Self.calibrationSource(c, for: spec) }
             let outcome = try pruner.run()
             try PrunedCheckpoint.save(model, spec: spec, history: pruner.history, to: out)
             let mean = outcome.stepSeconds.isEmpty ? 0 : outcome.stepSeconds.reduce(0, +) / Double(outcome.stepSeconds.count)
@@ -84,5 +88,18 @@ struct Prune: ParsableCommand {
         } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// The calibration batches a data-driven criterion draws before each step: the named data set's
+    /// training split, with its training transform, seeded shuffles (see `BatchLoader.calibrationSource`).
+    static func calibrationSource(_ c: PruningConfig.CalibrationSettings, for spec: ModelSpec) throws -> CalibrationSource {
+        let (train, _) = try DatasetCatalog.load(c.dataset, directory: c.dataDirectory, testLimit: 1)
+        let expected = spec.inputShape
+        guard [train.channels, train.height, train.width] == expected else {
+            throw PruningConfigError("pruning: field 'calibration.dataset': '\(c.dataset)' images are \(train.channels)x\(train.height)x\(train.width), the model takes \(expected[0])x\(expected[1])x\(expected[2])")
+        }
+        let loader = try BatchLoader(dataset: train, batchSize: c.batchSize, shuffle: true, seed: c.seed,
+                                     transform: DatasetCatalog.transform(c.dataset, augment: true), prefetch: false)
+        return loader.calibrationSource(batches: c.batches)
     }
 }
