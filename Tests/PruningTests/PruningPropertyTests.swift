@@ -10,14 +10,16 @@ final class PruningPropertyTests: XCTestCase {
         [("resnet18", { ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.125, inputChannels: 3, resolution: 8, classes: 5).build() }),
          ("vgg19_bn", { VGGBuilder(variant: .cifar, width: 0.125, inputChannels: 3, resolution: 16, classes: 5).build() }),
          ("resnet18 imagenet", { ResNetBuilder(depth: .resnet18, variant: .imagenet, width: 0.125, inputChannels: 3, resolution: 32, classes: 5).build() }),
-         ("vgg19_bn imagenet", { VGGBuilder(variant: .imagenet, width: 0.0625, inputChannels: 3, resolution: 32, classes: 5).build() })]
+         ("vgg19_bn imagenet", { VGGBuilder(variant: .imagenet, width: 0.0625, inputChannels: 3, resolution: 32, classes: 5).build() }),
+         ("resnet50", { ResNetBuilder(depth: .resnet50, variant: .cifar, width: 0.0625, inputChannels: 3, resolution: 8, classes: 5).build() }),
+         ("resnet50 imagenet", { ResNetBuilder(depth: .resnet50, variant: .imagenet, width: 0.0625, inputChannels: 3, resolution: 32, classes: 5).build() })]
     }
 
     /// The classifier each tiny model ignores.
     static func classifier(_ name: String) -> String {
         switch name {
-        case "resnet18": return "linear"
-        case "resnet18 imagenet": return "fc"
+        case "resnet18", "resnet50": return "linear"
+        case "resnet18 imagenet", "resnet50 imagenet": return "fc"
         case "vgg19_bn imagenet": return "classifier.6"
         default: return "classifier"
         }
