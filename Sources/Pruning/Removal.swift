@@ -10,8 +10,8 @@ public struct PruningRecord: Sendable, Equatable {
 
 extension DependencyGraph {
     /// Physically removes every item's indices from its layer (§5.1 "Applying a group"):
-    /// conv weight rows and bias (out) or columns (in) and geometry, depthwise conv in/out/groups
-    /// together, batch-norm γ/β/running statistics, linear rows and bias (out) or columns (in).
+    /// conv weight rows and bias (out) or columns (in) and geometry (a grouped conv keeps its
+    /// groups), depthwise conv in/out/groups together, batch-norm γ/β/running statistics, linear rows and bias (out) or columns (in).
     /// Element-wise, flatten and output items carry no state.
     public func apply(_ g: Group) -> PruningRecord {
         for item in g.items where item.target.node >= 0 && !item.indices.isEmpty {
@@ -34,6 +34,14 @@ extension DependencyGraph {
             case (.attention, .inner): (layer as! AttentionLayer).keep(attention: keep)
             default: break
             }
+        }
+        // Channel slices: shift start and shrink size by the producer's removed channels (in the
+        // producer's coordinates before this group), so the next group's offsets are current.
+        for (v, node) in model.nodes.enumerated() where roles[v] == .sliceChannels {
+            let u = node.inputs[0]
+            guard let producer = g.items.first(where: { $0.target == PruningTarget(node: u, side: .out) }),
+                  !producer.indices.isEmpty else { continue }
+            (node.layer as! SliceChannelsLayer).remove(inputChannels: producer.indices)
         }
         return PruningRecord(root: recordName(g.root), isOut: g.root.side == .out,
                              indices: g.items[0].rootIndices.sorted())

@@ -81,6 +81,16 @@ public final class Conv2d: Layer {
         replaceGeometry(g)
     }
 
+    /// The weight columns (axis 1) of input channels `indices`: the channel itself for groups = 1;
+    /// for a grouped conv, its position within its conv group (`i mod (in/groups)`), as
+    /// Torch-Pruning scores a grouped conv's in side (one column per relative position).
+    public func weightColumns(ofInputs indices: [Int]) -> [Int] {
+        let g = geometry
+        guard g.groups > 1 else { return indices }
+        let perGroup = g.inChannels / g.groups
+        return indices.map { $0 % perGroup }
+    }
+
     private func replaceGeometry(_ g: Conv2DGeometry) {
         geometry = g
         kernel = Conv2DKernel(g)

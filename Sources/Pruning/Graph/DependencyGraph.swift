@@ -27,7 +27,9 @@ public struct PruningTarget: Hashable, Sendable {
 public enum ChannelRole: Sendable, Equatable {
     /// The model input (never pruned).
     case input
-    /// Conv (groups = 1) or Linear: separate in and out sides; propagation stops at the other side.
+    /// Conv or Linear: separate in and out sides; propagation stops at the other side. A grouped
+    /// conv (1 < groups < in) is a ``conv`` too (§4.7): its groups become the channel grouping of
+    /// both its groups (``DependencyGraph/channelGroups(_:)``) and never change.
     case conv, linear
     /// A depthwise conv (groups = out = in > 1): pass-through, shrinks in, out and groups together.
     case depthwiseConv
@@ -45,6 +47,12 @@ public enum ChannelRole: Sendable, Equatable {
     /// Flatten of an `[N, H, W, C]` map into `[N, C*H*W]` in (C, H, W) order: channel c becomes
     /// the block of features `c*stride ..< (c+1)*stride`, stride = H*W (1: identity).
     case flatten(stride: Int)
+    /// Channel concat (``ConcatLayer``): input i's indices are offset by o_i = c_0 + … + c_{i−1},
+    /// from the inputs' current channel counts (§4.2).
+    case concat
+    /// One piece of a channel split (``SliceChannelsLayer``): producer index i maps to i − start
+    /// when start ≤ i < start + size (§4.3, §4.5).
+    case sliceChannels
 
     /// Pass-through kinds have in ≡ out.
     public var isPassThrough: Bool {
@@ -94,7 +102,8 @@ public final class DependencyGraph {
                 let g = conv.geometry
                 if g.groups == 1 { roles.append(.conv) }
                 else if g.groups == g.outChannels && g.groups == g.inChannels && g.outChannels > 1 { roles.append(.depthwiseConv) }
-                else { throw PruningGraphError("node '\(node.name)': grouped convolutions (groups \(g.groups)) are not supported by the pruning engine yet") }
+                else if g.groups < g.inChannels && g.inChannels % g.groups == 0 && g.outChannels % g.groups == 0 { roles.append(.conv) }
+                else { throw PruningGraphError("node '\(node.name)': convolution with groups \(g.groups), \(g.inChannels) in and \(g.outChannels) out channels is not supported by the pruning engine") }
             case is LinearLayer:
                 // Features are the last axis: [N, D] or tokens [N, L, D].
                 guard [2, 3].contains(shapes[node.inputs[0]].count) else {
@@ -107,6 +116,8 @@ public final class DependencyGraph {
             case is GELULayer, is PatchTokensLayer, is PrependTokenLayer, is BroadcastAddLayer, is SelectTokenLayer:
                 roles.append(.elementwise)
             case is LayerNormLayer: roles.append(.layerNorm)
+            case is ConcatLayer: roles.append(.concat)
+            case is SliceChannelsLayer: roles.append(.sliceChannels)
             case is ClassTokenLayer, is PositionEmbeddingLayer: roles.append(.parameter)
             case is AttentionLayer: roles.append(.attention)
             case is FlattenLayer:
@@ -163,6 +174,7 @@ public final class DependencyGraph {
         case .batchNorm: return (layer as! BatchNorm2d).channels
         case .layerNorm: return (layer as! LayerNormLayer).features
         case .parameter: return layer.state.first?.parameter.value.shape.last
+        case .sliceChannels: return (layer as! SliceChannelsLayer).size
         case .attention:
             let a = layer as! AttentionLayer
             switch t.side {
@@ -185,9 +197,25 @@ public final class DependencyGraph {
         if target.side == .inner { return [] }
         let backward = role.isPassThrough || target.side == .in
         let forward = role.isPassThrough || target.side == .out
+        // Concat offsets from the inputs' current channel counts, recomputed at every call (§4.2).
+        var offsets: [Int] = []
+        if role == .concat, let shapes = try? model.shapes(batch: 1) {
+            offsets = [0]
+            for u in model.nodes[v].inputs { offsets.append(offsets.last! + (shapes[u].last ?? 0)) }
+        }
         if backward {
-            for u in model.nodes[v].inputs where u != 0 {
+            for (position, u) in model.nodes[v].inputs.enumerated() where u != 0 {
                 var mapped = idx
+                // Concat → input: keep [o_p, o_{p+1}) and subtract o_p.
+                if role == .concat, offsets.count > position + 1 {
+                    let (lo, hi) = (offsets[position], offsets[position + 1])
+                    mapped = mapped.filter { $0.0 >= lo && $0.0 < hi }.map { ($0.0 - lo, $0.1) }
+                }
+                // Slice → producer: add start.
+                if role == .sliceChannels {
+                    let start = (model.nodes[v].layer as! SliceChannelsLayer).start
+                    mapped = mapped.map { ($0.0 + start, $0.1) }
+                }
                 // A flatten producer: features back to channels, j -> j / s, deduplicated.
                 if case .flatten(let s) = roles[u], s > 1 { mapped = Self.shrink(idx, s) }
                 result.append((PruningTarget(node: u, side: .out), mapped))
@@ -197,6 +225,22 @@ public final class DependencyGraph {
             for w in consumers[v] {
                 var mapped = idx
                 if case .flatten(let s) = role, s > 1 { mapped = Self.expand(idx, s) }
+                switch roles[w] {
+                case .concat:
+                    // Input → concat: add o_p for every position p at which v feeds w.
+                    guard let shapes = try? model.shapes(batch: 1) else { break }
+                    var o = 0
+                    for u in model.nodes[w].inputs {
+                        if u == v { result.append((PruningTarget(node: w, side: .out), mapped.map { ($0.0 + o, $0.1) })) }
+                        o += shapes[u].last ?? 0
+                    }
+                    continue
+                case .sliceChannels:
+                    // Producer → slice: keep [start, start + size) and subtract start.
+                    let slice = model.nodes[w].layer as! SliceChannelsLayer
+                    mapped = mapped.filter { $0.0 >= slice.start && $0.0 < slice.start + slice.size }.map { ($0.0 - slice.start, $0.1) }
+                default: break
+                }
                 result.append((PruningTarget(node: w, side: inSide(w)), mapped))
             }
             if v == model.outputNode {
@@ -206,11 +250,17 @@ public final class DependencyGraph {
         return result
     }
 
-    /// The channel grouping G of a group (§7.1): the head count for an attention inner group
-    /// (head-dim pruning: scores folded to (G, C/G), positions repeated in every head), else 1.
+    /// The channel grouping G of a group (§7.1, §7.2 step 3): the head count for an attention
+    /// inner group (head-dim pruning: scores folded to (G, C/G), positions repeated in every
+    /// head); otherwise the largest `groups` of a grouped (not depthwise) conv among the items, on
+    /// either side, so the same relative channels go from every conv group (§4.7); else 1.
     public func channelGroups(_ g: Group) -> Int {
-        guard g.root.side == .inner, g.root.node >= 0, let a = model.nodes[g.root.node].layer as? AttentionLayer else { return 1 }
-        return a.numHeads
+        if g.root.side == .inner, g.root.node >= 0, let a = model.nodes[g.root.node].layer as? AttentionLayer { return a.numHeads }
+        var groups = 1
+        for item in g.items where item.target.node >= 0 && roles[item.target.node] == .conv {
+            groups = max(groups, (model.nodes[item.target.node].layer as! Conv2d).geometry.groups)
+        }
+        return groups
     }
 
     static func expand(_ idx: [(Int, Int)], _ s: Int) -> [(Int, Int)] {

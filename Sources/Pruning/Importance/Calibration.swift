@@ -131,7 +131,7 @@ extension Scoring {
             let (idx, roots) = (item.indices, item.rootIndices)
             switch (graph.roles[item.target.node], item.target.side) {
             case (.conv, .out), (.depthwiseConv, _): add((layer as! Conv2d).weight, 0, idx, roots)
-            case (.conv, .in): add((layer as! Conv2d).weight, 1, idx, roots)
+            case (.conv, .in): add((layer as! Conv2d).weight, 1, (layer as! Conv2d).weightColumns(ofInputs: idx), roots)
             case (.linear, .out): add((layer as! LinearLayer).weight, 0, idx, roots)
             case (.linear, .in): add((layer as! LinearLayer).weight, 1, idx, roots)
             case (.batchNorm, _): add((layer as! BatchNorm2d).weight, -1, idx, roots)

@@ -22,7 +22,9 @@ public final class FPGMImportance: ImportanceCriterion {
             var parts: [(Tensor, Int, [Int], [Int])]
             switch (graph.roles[item.target.node], item.target.side) {
             case (.conv, .out), (.depthwiseConv, _): parts = [((layer as! Conv2d).weight.value, 0, item.indices, item.rootIndices)]
-            case (.conv, .in): parts = [((layer as! Conv2d).weight.value, 1, item.indices, item.rootIndices)]
+            case (.conv, .in):
+                let conv = layer as! Conv2d
+                parts = [(conv.weight.value, 1, conv.weightColumns(ofInputs: item.indices), item.rootIndices)]
             case (.linear, .out): parts = [((layer as! LinearLayer).weight.value, 0, item.indices, item.rootIndices)]
             case (.linear, .in): parts = [((layer as! LinearLayer).weight.value, 1, item.indices, item.rootIndices)]
             // timm attention: qkv and proj are Linears (inner: proj in columns, then qkv out rows).

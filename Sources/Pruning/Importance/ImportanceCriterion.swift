@@ -144,7 +144,8 @@ enum Scoring {
                 }
             case (.conv, .in):
                 guard kinds.contains(.convLinear) else { continue }
-                out.append(Contribution(scores: rowSums((layer as! Conv2d).weight.value, axis: 1, item.indices), roots: item.rootIndices))
+                let conv = layer as! Conv2d
+                out.append(Contribution(scores: rowSums(conv.weight.value, axis: 1, conv.weightColumns(ofInputs: item.indices)), roots: item.rootIndices))
             case (.linear, .out):
                 guard kinds.contains(.convLinear) else { continue }
                 let l = layer as! LinearLayer

@@ -138,7 +138,10 @@ enum RegularizerSlices {
                 if bias { add(conv.bias, 0) }
             case (.conv, .in):
                 guard kinds.contains(.convLinear), let conv = layer as? Conv2d else { continue }
-                add(conv.weight, 1)
+                // A grouped conv: only the first len/G indices (and their roots) are used (§8.2).
+                let n = item.indices.count / conv.geometry.groups
+                out.append(RegularizedSlice(parameter: conv.weight, axis: 1, indices: conv.weightColumns(ofInputs: Array(item.indices.prefix(n))),
+                                            roots: Array(item.rootIndices.prefix(n))))
             case (.linear, .out):
                 guard kinds.contains(.convLinear), let l = layer as? LinearLayer else { continue }
                 add(l.weight, 0)
