@@ -19,25 +19,21 @@ public final class CPImportance: ImportanceCriterion {
     public let name = "cp"
     public let normalizer: ScoreNormalizer
     public let seed: UInt64
-    private var preparations: UInt64 = 0
-    private var samples = ConsumerSamples()
+    private var sampling: ConsumerSampling
 
     public init(seed: UInt64 = 0, normalizer: ScoreNormalizer = .mean) {
         self.seed = seed; self.normalizer = normalizer
+        sampling = ConsumerSampling(seed: seed, stream: 0xC9)
     }
 
     public var needsCalibration: Bool { true }
 
-    public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {
-        preparations += 1
-        var generator = SeededGenerator(seed: seed &+ preparations &* 0x9E37_79B9_7F4A_7C15, stream: 0xC9)
-        samples = ConsumerSamples.collect(graph.model, batches, generator: &generator)
-    }
+    public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) { sampling.prepare(graph.model, batches) }
 
-    public func releaseCalibration() { samples = ConsumerSamples() }
+    public func releaseCalibration() { sampling.release() }
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {
-        guard let sys = samples.gram(group, graph) else { return nil }
+        guard let sys = sampling.samples.gram(group, graph) else { return nil }
         let s = Self.entryScores(gram: sys.gram, rows: sys.rows, channels: sys.channels)
         return Scoring.normalizeFinite(s, normalizer)
     }

@@ -133,3 +133,22 @@ struct ConsumerSamples {
         return (g, m, c)
     }
 }
+
+/// The sampling state shared by the reconstruction criteria (CP, ThiNet): before each step, fresh
+/// consumer samples drawn with a generator seeded by (seed, number of preparations, stream).
+struct ConsumerSampling {
+    let seed: UInt64
+    let stream: UInt64
+    private var preparations: UInt64 = 0
+    private(set) var samples = ConsumerSamples()
+
+    init(seed: UInt64, stream: UInt64) { self.seed = seed; self.stream = stream }
+
+    mutating func prepare(_ model: Model, _ batches: [CalibrationBatch]) {
+        preparations += 1
+        var generator = SeededGenerator(seed: seed &+ preparations &* 0x9E37_79B9_7F4A_7C15, stream: stream)
+        samples = ConsumerSamples.collect(model, batches, generator: &generator)
+    }
+
+    mutating func release() { samples = ConsumerSamples() }
+}

@@ -15,22 +15,18 @@ public final class ThiNetImportance: ImportanceCriterion {
     public let name = "thinet"
     public let normalizer: ScoreNormalizer
     public let seed: UInt64
-    private var preparations: UInt64 = 0
-    private var samples = ConsumerSamples()
+    private var sampling: ConsumerSampling
 
     public init(seed: UInt64 = 0, normalizer: ScoreNormalizer = .mean) {
         self.seed = seed; self.normalizer = normalizer
+        sampling = ConsumerSampling(seed: seed, stream: 0x7419)
     }
 
     public var needsCalibration: Bool { true }
 
-    public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {
-        preparations += 1
-        var generator = SeededGenerator(seed: seed &+ preparations &* 0x9E37_79B9_7F4A_7C15, stream: 0x7419)
-        samples = ConsumerSamples.collect(graph.model, batches, generator: &generator)
-    }
+    public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) { sampling.prepare(graph.model, batches) }
 
-    public func releaseCalibration() { samples = ConsumerSamples() }
+    public func releaseCalibration() { sampling.release() }
 
     /// Greedy-removal scores from a Gram matrix of `rows` samples.
     static func greedyScores(gram g: [Double], rows m: Int, channels c: Int) -> [Float] {
@@ -54,7 +50,7 @@ public final class ThiNetImportance: ImportanceCriterion {
     }
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {
-        guard let sys = samples.gram(group, graph) else { return nil }
+        guard let sys = sampling.samples.gram(group, graph) else { return nil }
         return Scoring.normalizeFinite(Self.greedyScores(gram: sys.gram, rows: sys.rows, channels: sys.channels), normalizer)
     }
 }
