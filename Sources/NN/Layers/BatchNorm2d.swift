@@ -78,24 +78,41 @@ public final class BatchNorm2d: ReLUFusing {
     /// dx = g·γ/√(σ² + ε), dγ = Σ g·x̂, dβ = Σ g (g masked by y > 0 when the ReLU is fused).
     private func frozenBackward(_ gradOutput: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor {
         let c = channels, rows = x.count / c
-        let gamma = weight.value.scalars, mean = runningMean.value.scalars, variance = runningVar.value.scalars
-        let rstd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        var rstd = Tensor(uninitializedShape: [c])
+        let rs = rstd.mutablePointer(), vp = runningVar.value.pointer
+        for k in 0..<c { rs[k] = 1 / (vp[k] + epsilon).squareRoot() }
         var dx = x.emptyLike()
         let dxp = dx.mutablePointer(), gp = gradOutput.pointer, xp = x.pointer, yp = y.pointer
-        var dGamma = [Double](repeating: 0, count: c), dBeta = [Double](repeating: 0, count: c)
+        let gamma = weight.value.pointer, mean = runningMean.value.pointer
         let relu = fusesReLU
-        for r in 0..<rows {
-            let base = r * c
-            for k in 0..<c {
-                var g = gp[base + k]
-                if relu && yp[base + k] <= 0 { g = 0 }
-                dxp[base + k] = g * gamma[k] * rstd[k]
-                dGamma[k] += Double(g * (xp[base + k] - mean[k]) * rstd[k])
-                dBeta[k] += Double(g)
+        // Rows split into fixed chunks; per-chunk double sums combined in chunk order (deterministic).
+        let grain = max(1, 16384 / max(c, 1))
+        let chunks = Parallel.chunkCount(rows, grain: grain)
+        var partial = [Double](repeating: 0, count: chunks * 2 * c)
+        partial.withUnsafeMutableBufferPointer { part in
+            let pp = part.baseAddress!
+            Parallel.forEachChunk(rows, grain: grain) { chunk, range in
+                let dGamma = pp + chunk * 2 * c, dBeta = dGamma + c
+                for r in range {
+                    let base = r * c
+                    for k in 0..<c {
+                        let g = relu && yp[base + k] <= 0 ? 0 : gp[base + k]
+                        dxp[base + k] = g * gamma[k] * rs[k]
+                        dGamma[k] += Double(g * (xp[base + k] - mean[k]) * rs[k])
+                        dBeta[k] += Double(g)
+                    }
+                }
             }
         }
-        weight.accumulate(Tensor(shape: [c], values: dGamma.map { Float($0) }))
-        bias.accumulate(Tensor(shape: [c], values: dBeta.map { Float($0) }))
+        var dGamma = Tensor(zeros: [c]), dBeta = Tensor(zeros: [c])
+        let dg = dGamma.mutablePointer(), db = dBeta.mutablePointer()
+        for k in 0..<c {
+            var sg = 0.0, sb = 0.0
+            for chunk in 0..<chunks { sg += partial[chunk * 2 * c + k]; sb += partial[chunk * 2 * c + c + k] }
+            dg[k] = Float(sg); db[k] = Float(sb)
+        }
+        weight.accumulate(dGamma)
+        bias.accumulate(dBeta)
         return dx
     }
 
