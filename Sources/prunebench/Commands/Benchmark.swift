@@ -10,7 +10,7 @@ import Tensor
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training throughput on synthetic data (use a release build).",
+        abstract: "Speed measurements: training throughput, GEMM, pruning and regularization timings (use a release build).",
         subcommands: [TrainThroughput.self, GEMMThroughput.self, PruneTiming.self, RegularizeTiming.self]
     )
 }
