@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -27,7 +28,8 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Pruning", dependencies: ["Tensor", "NN", "Models"]),
-        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data", "Pruning"]),
+        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data", "Pruning",
+                                             .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "prunebench",
             dependencies: [
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Models"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
