@@ -38,19 +38,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 
-TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "4000000000", "MALLOC_TRIM_THRESHOLD_": "4000000000"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_train_throughput import malloc_mode, reexec_with_tuned_malloc  # noqa: E402
 
-
-def reexec_with_tuned_malloc():
-    """glibc malloc mmaps/munmaps every large activation buffer, so each op pays
-    page faults; these tunables (read at process start) keep freed memory in the
-    heap instead. Re-executes this script once with them set."""
-    if any(os.environ.get(k) != v for k, v in TUNED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **TUNED_MALLOC})
-
-
-def malloc_mode():
-    return "glibc-no-mmap" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "glibc-default"
 
 BATCH = 128
 # name: (cin, cout, k, stride, H_in) -- ResNet-18 w=0.25 on 28x28 (widths 16/32/64/128)
