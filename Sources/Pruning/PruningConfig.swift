@@ -34,6 +34,11 @@ public struct PruningConfig: Sendable, Equatable {
         public var batches = 10
         public var batchSize = 128
         public var seed: UInt64 = 0
+
+        public init(dataset: String, dataDirectory: String? = nil, batches: Int = 10, batchSize: Int = 128, seed: UInt64 = 0) {
+            self.dataset = dataset; self.dataDirectory = dataDirectory; self.batches = batches; self.batchSize = batchSize
+            self.seed = seed
+        }
     }
 
     /// Whether the criterion needs calibration data.

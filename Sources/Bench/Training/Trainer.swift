@@ -53,6 +53,11 @@ public final class Trainer {
     /// (``SparsityRegularizer/regularize()``) and told about every finished epoch. The config's
     /// weight decay should be 0 then.
     public var regularizer: (any SparsityRegularizer)?
+    /// Augmentation and normalisation of the training batches (``TrainingConfig/augment`` does not
+    /// apply when the transforms are given).
+    public let trainTransform: TransformConfig
+    /// Normalisation of the evaluation batches.
+    public let evalTransform: TransformConfig
 
     /// Loads the data and builds the model; throws a clear error for a bad config or data set.
     public init(config: TrainingConfig) throws {
@@ -62,13 +67,23 @@ public final class Trainer {
         model = try ModelCatalog.build(name: config.model, variant: config.variant, width: config.width,
                                        inputChannels: train.channels, resolution: train.height, classes: train.classCount)
         ModelInit.initialize(model, seed: config.seed)
+        trainTransform = DatasetCatalog.transform(config.dataset, augment: config.augment)
+        evalTransform = DatasetCatalog.transform(config.dataset, augment: false)
+    }
+
+    /// Trains a given (already initialised or loaded) model on given data with given transforms;
+    /// `config`'s model, dataset, limit and augment fields are not used.
+    public init(config: TrainingConfig, model: Model, train: Dataset, test: Dataset, trainTransform: TransformConfig,
+                evalTransform: TransformConfig) {
+        self.config = config; self.model = model; self.train = train; self.test = test
+        self.trainTransform = trainTransform; self.evalTransform = evalTransform
     }
 
     /// Runs every epoch, reporting progress through `report`.
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> TrainingResult {
         let start = Date()
         let loader = try BatchLoader(dataset: train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-                                     transform: DatasetCatalog.transform(config.dataset, augment: config.augment),
+                                     transform: trainTransform,
                                      dropLast: true)
         let stepsPerEpoch = loader.batchesPerEpoch
         guard stepsPerEpoch > 0 else {
@@ -119,7 +134,7 @@ public final class Trainer {
 
     /// Mean loss and top-1 accuracy on the test set, in eval mode.
     public func evaluate() throws -> (loss: Double, accuracy: Double) {
-        try Evaluation.run(model: model, dataset: test, transform: DatasetCatalog.transform(config.dataset, augment: false),
+        try Evaluation.run(model: model, dataset: test, transform: evalTransform,
                            batchSize: config.evaluationBatchSize)
     }
 
