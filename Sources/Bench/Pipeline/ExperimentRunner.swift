@@ -44,7 +44,9 @@ public final class ExperimentRunner {
         case .prune: result = try prune(spec)
         }
         result.timings.wallSeconds = Date().timeIntervalSince(start)
-        try result.json().write(to: URL(fileURLWithPath: resultPath(spec.id)))
+        // Atomic (temp file + rename): an interrupted run never leaves a partial result.json that a
+        // resumed sweep would count as done.
+        try result.json().write(to: URL(fileURLWithPath: resultPath(spec.id)), options: .atomic)
         log("done \(spec.readableName): accuracy \(String(format: "%.2f", result.metrics.accuracy))%, wall \(String(format: "%.1f", result.timings.wallSeconds)) s")
         return result
     }

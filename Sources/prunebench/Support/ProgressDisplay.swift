@@ -13,7 +13,8 @@ final class ProgressDisplay {
 
     /// Reports `done` of `total` units of the current phase, with a label and extra fields.
     func update(label: String, done: Int, total: Int, rate: Double, unit: String, overallRemainingSeconds: Double?,
-                fields: [(String, String)] = []) {
+                fields: [(String, String)] = [], rateText: String? = nil) {
+        let rateShown = rateText ?? "\(Int(rate)) \(unit)/s"
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         if isTerminal {
             let now = Date()
@@ -24,7 +25,7 @@ final class ProgressDisplay {
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let extra = fields.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
             let eta = overallRemainingSeconds.map { "  ETA \(Self.clock($0))" } ?? ""
-            let line = "\r\(label) \(bar) \(done)/\(total)  \(Int(rate)) \(unit)/s  \(extra)\(eta)\u{1B}[K"
+            let line = "\r\(label) \(bar) \(done)/\(total)  \(rateShown)  \(extra)\(eta)\u{1B}[K"
             FileHandle.standardError.write(Data(line.utf8))
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
@@ -32,7 +33,7 @@ final class ProgressDisplay {
             let decile = (fraction * 10).rounded(.down) / 10
             guard decile > lastLoggedFraction || done == total else { return }
             lastLoggedFraction = done == total ? -1 : decile
-            var metadata: Logger.Metadata = ["done": "\(done)", "total": "\(total)", "rate": "\(Int(rate)) \(unit)/s"]
+            var metadata: Logger.Metadata = ["done": "\(done)", "total": "\(total)", "rate": "\(rateShown)"]
             for (k, v) in fields { metadata[k] = "\(v)" }
             if let r = overallRemainingSeconds { metadata["eta"] = "\(Self.clock(r))" }
             logger.info("\(label)", metadata: metadata)
