@@ -24,23 +24,13 @@ struct SweepCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Sweep file (default: the built-in copy of cluster/sweeps/fashion.yaml).") var sweep: String?
-    @Option(help: "Profile: smoke, default or paper (default: the sweep's default_profile).") var profile: String?
     @Option(help: "Worker processes.") var local = 1
     @Option(help: "Artifact directory.") var artifacts = "runs/artifacts"
-    @Option(help: "Only this leaderboard (repeatable).") var leaderboard: [String] = []
-    @Option(help: "Only this model: a sweep model name or an architecture (repeatable).") var model: [String] = []
-    @Option(help: "Only this method row key, e.g. l1 or group_slim (repeatable).") var method: [String] = []
-    @Option(help: "Only this scheme: global_protected, global_unprotected or local (repeatable).") var scheme: [String] = []
-    @Option(help: "Only this speedup target, e.g. 2 (repeatable).") var speedup: [Double] = []
-    @Option(help: "Repeat every cell with seeds 0..N-1 (pretrain per seed too).") var seeds = 1
+
+    @OptionGroup var options: GridOptions
 
     func validate() throws {
         guard local >= 1 else { throw ValidationError("--local must be at least 1") }
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-        for s in scheme where Scheme(rawValue: s) == nil {
-            throw ValidationError("--scheme: '\(s)' is not one of \(Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     /// The path of the running executable, resolved against the working directory and PATH.
@@ -67,10 +57,7 @@ struct SweepCommand: ParsableCommand {
         let logger = LogSetup.logger("prunebench.sweep")
         let grid: Grid
         do {
-            let filter = GridFilter(leaderboards: Set(leaderboard), models: Set(model), methods: Set(method),
-                                    schemes: Set(scheme.compactMap(Scheme.init(rawValue:))), speedups: Set(speedup))
-            let loaded = try sweep.map { try Sweep.load(path: $0) } ?? Sweep.embeddedFashion()
-            grid = try Grid(sweep: loaded, profile: profile, seeds: seeds, filter: filter)
+            grid = try options.makeGrid()
         } catch { throw CommandFailure(error) }
 
         do { try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true) } catch {
