@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -30,10 +31,13 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["Tensor", "NN", "Models"]),
         .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data", "Pruning",
                                              .product(name: "Yams", package: "Yams")]),
+        .target(name: "Cluster", dependencies: ["Bench", "Models", "NN", "CZeroMQ",
+                                               .product(name: "GRDB", package: "GRDB.swift"),
+                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Tensor", "NN", "Models", "Data", "Bench", "Pruning",
+                "Tensor", "NN", "Models", "Data", "Bench", "Pruning", "Cluster", "CZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -46,6 +50,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Models"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Bench"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

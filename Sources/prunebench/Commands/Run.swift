@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bench
+import CZeroMQ
 import Foundation
 import Tensor
 
@@ -30,6 +31,11 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = LogSetup.logger("prunebench.run")
+        // A cluster job dies with its worker daemon (cluster.md §9): no orphan keeps the cores busy.
+        if ProcessInfo.processInfo.environment["PRUNEBENCH_PARENT_DEATH_SIGNAL"] == "1" {
+            _ = prunebench_set_parent_death_signal(SIGKILL)
+            if getppid() == 1 { throw ExitCode(EXIT_FAILURE) }  // the daemon died before the signal was armed
+        }
         if let threads { Parallel.setThreadCount(threads) }
         let data: Data
         do {

@@ -2,14 +2,6 @@ import ArgumentParser
 import Bench
 import Foundation
 
-/// Set by the SIGINT handler; read by the sweep loop.
-private final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
-
 /// `prunebench sweep`: runs a grid's experiments in local worker processes, resumably.
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,12 +70,8 @@ struct SweepCommand: ParsableCommand {
         ])
 
         // SIGINT: stop launching, forward to the children, and stop them.
-        let interrupted = InterruptFlag()
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { interrupted.set() }
-        source.resume()
-        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        let interrupted = SignalFlag([SIGINT])
+        defer { interrupted.stop() }
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,103 @@
+import Bench
+import Foundation
+
+extension Coordinator {
+    /// Liveness, reclaim, heartbeats, dispatch and completion: run after every poll.
+    func tick() throws {
+        let now = Date()
+        for (id, w) in workers {
+            let silence = now.timeIntervalSince(w.lastSeen)
+            if silence > config.lease {
+                logger.warning("worker lease expired", metadata: ["worker": "\(id)", "silent_s": "\(Int(silence))", "attempts": "\(w.held.count)"])
+                try release(id, reason: "lease expired")
+                continue
+            }
+            if silence > config.suspectAfter, !w.suspectLogged {
+                workers[id]!.suspectLogged = true
+                logger.warning("worker suspect", metadata: ["worker": "\(id)", "silent_s": "\(String(format: "%.1f", silence))"])
+            } else if silence <= config.suspectAfter, w.suspectLogged {
+                workers[id]!.suspectLogged = false
+                logger.info("worker alive again", metadata: ["worker": "\(id)"])
+            }
+            if now.timeIntervalSince(w.lastSent) >= config.heartbeat {
+                send(.heartbeat(Message.Heartbeat(sequence: 0, incarnation: incarnation, freeSlots: 0, running: [], draining: false)), to: id)
+            }
+        }
+        // Restart grace (§15.3): attempts whose worker never came back are reclaimed after the lease.
+        if !orphans.isEmpty, now.timeIntervalSince(started) > config.lease {
+            for (ref, w) in orphans { orphans[ref] = nil; try lose(ref, reason: "worker \(w) did not return after the coordinator restart") }
+        }
+        try dispatch(now: now)
+        complete = orphans.isEmpty && pulls.isEmpty && records.values.allSatisfy { $0.state.isTerminal || isBlocked($0) }
+    }
+
+    /// Whether `e` may start: pending, and its base's checkpoint is in the store.
+    func isReady(_ r: ExperimentRecord) -> Bool {
+        guard r.state == .pending else { return false }
+        guard let base = r.base else { return true }
+        guard records[base]?.state == .succeeded, let digest = checkpointOf[base] else { return false }
+        return store.path(digest) != nil
+    }
+
+    /// Assigns ready experiments, longest first, to live, non-draining workers with credit (§11).
+    func dispatch(now: Date) throws {
+        let available = workers.values.filter { !$0.draining && now.timeIntervalSince($0.lastSeen) <= config.suspectAfter && $0.credit > 0 }
+        guard !available.isEmpty else { return }
+        var ready = records.values.filter(isReady).sorted { ($0.cost, $1.id) > ($1.cost, $0.id) }
+        guard !ready.isEmpty else { return }
+        // Most free credit first, so work spreads over the workers.
+        var order = available.sorted { ($0.credit, $1.id) > ($1.credit, $0.id) }.map(\.id)
+        while !ready.isEmpty, !order.isEmpty {
+            var next = [String]()
+            for id in order {
+                guard !ready.isEmpty, let w = workers[id], w.credit > 0 else { continue }
+                // Affinity: prefer an experiment whose base this worker already holds.
+                let pick = ready.firstIndex { r in r.base.flatMap { checkpointOf[$0] }.map(w.cached.contains) ?? false } ?? 0
+                let r = ready.remove(at: pick)
+                try assign(r, to: id, now: now)
+                if workers[id]!.credit > 0 { next.append(id) }
+            }
+            order = next
+        }
+    }
+
+    func assign(_ r: ExperimentRecord, to worker: String, now: Date) throws {
+        var inputs = [Message.Input]()
+        if let base = r.base, let digest = checkpointOf[base] {
+            inputs.append(Message.Input(role: "base_checkpoint", experiment: base, digest: digest, size: store.size(digest) ?? 0))
+        }
+        // Durable before the ASSIGN leaves (§7.1).
+        let attempt = try journal.assign(r.id, to: worker, now: now.timeIntervalSince1970)
+        try refresh(r.id)
+        let ref = AttemptRef(r.id, attempt)
+        workers[worker]!.held[ref] = now
+        send(.assign(Message.Assign(ref: ref, experimentJSON: experimentJSON[r.id] ?? [], threads: config.threadsPerJob, inputs: inputs)), to: worker)
+        logger.info("assigned", metadata: ["attempt": "\(ref)", "worker": "\(worker)", "name": "\(r.name)"])
+    }
+}
+
+/// The coordinator's content-addressed checkpoint store: `<directory>/<sha256>.safetensors`.
+final class CheckpointStore {
+    let directory: URL
+    private var sizes: [String: Int] = [:]
+
+    init(directory: String) throws {
+        self.directory = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".safetensors") {
+            let digest = String(name.dropLast(".safetensors".count))
+            if let s = (try? FileManager.default.attributesOfItem(atPath: self.directory.appendingPathComponent(name).path))?[.size] as? Int {
+                sizes[digest] = s
+            }
+        }
+    }
+
+    func destination(_ digest: String) -> String { directory.appendingPathComponent("\(digest).safetensors").path }
+    func path(_ digest: String) -> String? { sizes[digest] != nil ? destination(digest) : nil }
+    func size(_ digest: String) -> Int? { sizes[digest] }
+
+    /// Registers a file written (and verified) at `destination(digest)`.
+    func added(_ digest: String) {
+        sizes[digest] = (try? FileManager.default.attributesOfItem(atPath: destination(digest)))?[.size] as? Int ?? 0
+    }
+}

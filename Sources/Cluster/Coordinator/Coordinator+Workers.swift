@@ -1,0 +1,198 @@
+import Bench
+import Foundation
+
+extension Coordinator {
+    /// One message on the worker ROUTER: routing ID, then the protocol frames.
+    func handleWorkerFrames(_ raw: ZMQMessage) throws {
+        guard raw.frames.count >= 2 else { return }
+        let routingID = String(decoding: raw.frames[0], as: UTF8.self)
+        // With CURVE, the ZAP handler names the sender; it must be the routing ID (§13).
+        if config.curve != nil, raw.userID != routingID {
+            logger.warning("message dropped: User-Id does not match the routing ID",
+                           metadata: ["routing_id": "\(routingID.prefix(64))", "user_id": "\(raw.userID ?? "none")"])
+            return
+        }
+        let message: Message
+        do { message = try Message.decode(Array(raw.frames.dropFirst())) } catch {
+            logger.warning("malformed message dropped", metadata: ["worker": "\(routingID.prefix(64))", "error": "\(error)"])
+            return
+        }
+        if case .hello(let h) = message { return try hello(h, routingID: routingID) }
+        guard workers[routingID] != nil else {
+            // Not registered in this incarnation: the Majordomo rule (§5.2 rule 2).
+            if WorkerID.isValid(routingID) { sendRaw(.disconnect(reason: "re-register"), to: routingID) }
+            return
+        }
+        workers[routingID]!.lastSeen = Date()
+        switch message {
+        case .heartbeat(let h): try heartbeat(h, from: routingID)
+        case .progress(let p): try progressReport(p, from: routingID)
+        case .result(let r): try result(r, from: routingID)
+        case .fetch(let f): send(.chunk(ChunkServer.answer(f, path: store.path(f.digest))), to: routingID)
+        case .chunk(let c): try chunk(c, from: routingID)
+        case .drain(let d):
+            try journal.setDraining(routingID, true)
+            workers[routingID]!.draining = true
+            logger.info("worker announced drain", metadata: ["worker": "\(routingID)", "mode": "\(d.mode)"])
+        case .disconnect(let reason):
+            logger.info("worker disconnected", metadata: ["worker": "\(routingID)", "reason": "\(reason)"])
+            try release(routingID, reason: "worker disconnected")
+        case .hello, .welcome, .assign, .ack, .cancel:
+            logger.warning("unexpected command from a worker", metadata: ["worker": "\(routingID)", "command": "\(message.command)"])
+        }
+    }
+
+    /// Sends to a worker that may not have a session (no bookkeeping).
+    func sendRaw(_ message: Message, to worker: String) {
+        _ = try? router.send([Array(worker.utf8)] + message.frames())
+    }
+
+    /// HELLO (§15.3): adopt the worker's running attempts that are current, cancel the others, and
+    /// mark lost the attempts the journal gives it that it no longer runs.
+    func hello(_ h: Message.Hello, routingID: String) throws {
+        guard h.workerID == routingID else {
+            logger.warning("HELLO dropped: worker ID differs from the routing ID", metadata: ["routing_id": "\(routingID)", "worker_id": "\(h.workerID)"])
+            sendRaw(.disconnect(reason: "authentication mismatch"), to: routingID)
+            return
+        }
+        guard h.versions.contains(ClusterProtocol.version) else {
+            sendRaw(.disconnect(reason: "protocol error: no common version"), to: routingID)
+            return
+        }
+        let now = Date()
+        let reported = Set(h.running.map(\.ref))
+        var adopted = [AttemptRef](), cancelled = [AttemptRef]()
+        var held = [AttemptRef: Date]()
+        for ref in reported {
+            if try journal.adopt(ref.experiment, attempt: ref.attempt, worker: routingID, now: now.timeIntervalSince1970) {
+                adopted.append(ref); held[ref] = now
+            } else { cancelled.append(ref) }
+            orphans[ref] = nil
+            try refresh(ref.experiment)
+        }
+        // Attempts held by this worker (an old session or, after a restart, the journal) that it does not report: lost.
+        var mine = Set(workers[routingID]?.held.keys.map { $0 } ?? [])
+        for (ref, w) in orphans where w == routingID { mine.insert(ref); orphans[ref] = nil }
+        for ref in mine where !reported.contains(ref) { try lose(ref, reason: "not running on \(routingID) after it reconnected") }
+        var draining = h.draining
+        if try journal.drainingWorkers().contains(routingID) {
+            if h.draining { draining = true } else { try journal.setDraining(routingID, false) }  // §15.2: a normal worker again
+        }
+        workers[routingID] = WorkerSession(id: routingID, incarnation: h.incarnation, slots: h.slots, cores: h.cores, build: h.build,
+                                           draining: draining, lastSeen: now, held: held, cached: Set(h.cached))
+        send(.welcome(Message.Welcome(incarnation: incarnation, heartbeatMilliseconds: config.heartbeatMilliseconds,
+                                      liveness: config.liveness, leaseMilliseconds: config.leaseMilliseconds,
+                                      adopted: adopted, cancelled: cancelled)), to: routingID)
+        logger.info("worker registered", metadata: ["worker": "\(routingID)", "slots": "\(h.slots)", "cores": "\(h.cores)",
+                                                    "adopted": "\(adopted.count)", "cancelled": "\(cancelled.count)",
+                                                    "unacknowledged": "\(h.unacknowledged.count)"])
+    }
+
+    /// Marks an attempt lost (worker_lost, retryable) and drops it from its holder.
+    func lose(_ ref: AttemptRef, reason: String) throws {
+        _ = try journal.endAttempt(ref.experiment, attempt: ref.attempt, outcome: .lost, failureClass: .workerLost, message: reason,
+                                   retryable: true, now: Date().timeIntervalSince1970)
+        for id in workers.keys { workers[id]!.held[ref] = nil }
+        progress[ref] = nil
+        try refresh(ref.experiment)
+        logger.info("attempt lost", metadata: ["attempt": "\(ref)", "reason": "\(reason)", "state": "\(records[ref.experiment]?.state.rawValue ?? "?")"])
+    }
+
+    /// Removes a worker and reclaims its attempts.
+    func release(_ worker: String, reason: String) throws {
+        guard let session = workers.removeValue(forKey: worker) else { return }
+        for ref in session.held.keys { try lose(ref, reason: reason) }
+    }
+
+    /// HEARTBEAT: reconcile the worker's running set with the attempts it holds (§5.2 rule 6).
+    func heartbeat(_ h: Message.Heartbeat, from worker: String) throws {
+        guard h.sequence > workers[worker]!.lastHeartbeatSequence else { return }
+        workers[worker]!.lastHeartbeatSequence = h.sequence
+        if h.draining && !workers[worker]!.draining { workers[worker]!.draining = true }
+        let running = Set(h.running)
+        let now = Date()
+        for (ref, assignedAt) in workers[worker]!.held {
+            if running.contains(ref) {
+                if records[ref.experiment]?.state == .assigned, try journal.markRunning(ref.experiment, attempt: ref.attempt) { try refresh(ref.experiment) }
+            } else if now.timeIntervalSince(assignedAt) > 2 * config.heartbeat + 1 {
+                try lose(ref, reason: "absent from \(worker)'s running set")
+            }
+        }
+        for ref in running where workers[worker]!.held[ref] == nil {
+            send(.cancel(Message.Cancel(ref: ref, reason: "unknown attempt")), to: worker)
+        }
+    }
+
+    func progressReport(_ p: Message.Progress, from worker: String) throws {
+        guard workers[worker]!.held[p.ref] != nil else { return }
+        progress[p.ref] = (p.detail, Date())
+        if records[p.ref.experiment]?.state == .assigned, try journal.markRunning(p.ref.experiment, attempt: p.ref.attempt) {
+            try refresh(p.ref.experiment)
+        }
+    }
+
+    /// RESULT: journal first, then ACK (§7.1); the first complete result wins (§6.3).
+    func result(_ r: Message.ResultReport, from worker: String) throws {
+        guard SHA256.hex(r.body) == r.digest else {
+            logger.warning("RESULT dropped: digest mismatch", metadata: ["worker": "\(worker)", "attempt": "\(r.ref)"])
+            return
+        }
+        let now = Date().timeIntervalSince1970
+        let disposition: ResultDisposition
+        let outcome = AttemptOutcome(rawValue: r.outcome)!
+        if outcome == .succeeded {
+            guard let decoded = try? JSONDecoder().decode(ExperimentResult.self, from: Data(r.body)), decoded.id == r.ref.experiment else {
+                logger.warning("RESULT dropped: body is not this experiment's result", metadata: ["worker": "\(worker)", "attempt": "\(r.ref)"])
+                return
+            }
+            disposition = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body), now: now)
+            if disposition == .recorded {
+                resultsThisRun += 1
+                for live in try journal.liveAttemptsSuperseded(by: r.ref.experiment) {
+                    let ref = AttemptRef(r.ref.experiment, live.attempt)
+                    workers[live.worker]?.held[ref] = nil
+                    send(.cancel(Message.Cancel(ref: ref, reason: "superseded")), to: live.worker)
+                }
+                if decoded.spec.kind == .pretrain {
+                    noteCheckpoint(of: decoded)
+                    startPull(digest: decoded.metrics.checkpointSHA256, from: worker)
+                }
+                logger.info("result recorded", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "name": "\(decoded.name)",
+                                                          "accuracy": "\(String(format: "%.2f", decoded.metrics.accuracy))"])
+            }
+        } else {
+            let klass = r.failureClass.flatMap(FailureClass.init(rawValue:))
+            let state = try journal.endAttempt(r.ref.experiment, attempt: r.ref.attempt, outcome: outcome, failureClass: klass,
+                                               message: r.message, retryable: r.retryable, now: now)
+            disposition = .recorded
+            logger.info("attempt ended", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "outcome": "\(r.outcome)",
+                                                    "state": "\(state.rawValue)", "message": "\(r.message.prefix(200))"])
+        }
+        try refresh(r.ref.experiment)
+        workers[worker]?.held[r.ref] = nil
+        progress[r.ref] = nil
+        send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: disposition.rawValue)), to: worker)
+    }
+
+    /// Pulls a pretrain checkpoint into the store so other workers can fetch it (§10).
+    func startPull(digest: String, from worker: String) {
+        guard store.path(digest) == nil, pulls[digest] == nil else { return }
+        let download = ChunkDownload(digest: digest, destination: store.destination(digest), expectedSize: nil)
+        pulls[digest] = (worker, download)
+        for f in download.requests() { send(.fetch(f), to: worker) }
+    }
+
+    func chunk(_ c: Message.Chunk, from worker: String) throws {
+        guard let pull = pulls[c.digest], pull.worker == worker else { return }
+        switch pull.download.receive(c) {
+        case .inProgress: for f in pull.download.requests() { send(.fetch(f), to: worker) }
+        case .done:
+            pulls[c.digest] = nil
+            store.added(c.digest)
+            logger.info("checkpoint stored", metadata: ["digest": "\(c.digest.prefix(12))", "from": "\(worker)"])
+        case .failed(let why):
+            pulls[c.digest] = nil
+            logger.error("checkpoint pull failed", metadata: ["digest": "\(c.digest.prefix(12))", "from": "\(worker)", "error": "\(why)"])
+        }
+    }
+}

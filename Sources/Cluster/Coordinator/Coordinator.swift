@@ -1,0 +1,174 @@
+import Bench
+import CZeroMQ
+import Foundation
+import Logging
+import Models
+import NN
+
+/// The coordinator (cluster.md §3): one thread owning the worker ROUTER, the operator ROUTER and
+/// the ZAP handler, the journal (every state change committed before the message it justifies),
+/// the scheduler and the checkpoint store.
+public final class Coordinator {
+    let config: CoordinatorConfig
+    let logger: Logger
+    let journal: Journal
+    let incarnation = UInt64.random(in: 1...UInt64.max)
+    let started = Date()
+    let context: ZMQContext
+    let zap: ZAPHandler?
+    let router: ZMQSocket
+    let control: ZMQSocket
+    let store: CheckpointStore
+    /// Declared experiments as `prunebench run` reads them, by ID.
+    var experiments: [String: Experiment] = [:]
+    var experimentJSON: [String: [UInt8]] = [:]
+    /// Journal state, mirrored in memory and refreshed after every transition.
+    var records: [String: ExperimentRecord] = [:]
+    var workers: [String: WorkerSession] = [:]
+    /// Attempts the journal gives to workers that have not said HELLO since this start (§15.3):
+    /// reclaimed when the restart grace (the lease) passes.
+    var orphans: [AttemptRef: String] = [:]
+    var progress: [AttemptRef: (detail: String, at: Date)] = [:]
+    /// Checkpoints being pulled from the worker that produced them, by digest.
+    var pulls: [String: (worker: String, download: ChunkDownload)] = [:]
+    var resultsThisRun = 0
+    var complete = false
+
+    /// Opens (or creates) the journal, declares `experiments` (idempotent: a restart on the same
+    /// journal resumes; new experiments extend the sweep) and binds the sockets.
+    public init(config: CoordinatorConfig, sweepID: String, sweepName: String, experiments newExperiments: [Experiment], logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        journal = try Journal(path: config.journalPath)
+        store = try CheckpointStore(directory: config.storePath)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var costs = CostModel()
+        let declared = try newExperiments.filter { $0.needs.isEmpty }.map { e in
+            JournalExperiment(id: e.id, name: e.name, kind: e.spec.kind.rawValue, base: e.spec.base,
+                              spec: try encoder.encode(e), cost: costs.cost(e))
+        }
+        if !declared.isEmpty {
+            let n = try journal.declare(sweepID: sweepID, sweepName: sweepName, experiments: declared)
+            logger.info("sweep declared", metadata: ["sweep": "\(sweepName)", "experiments": "\(declared.count)", "new": "\(n)",
+                                                     "skipped_needs": "\(newExperiments.count - declared.count)"])
+        }
+        for r in try journal.experiments() {
+            records[r.id] = r
+            guard let e = try? JSONDecoder().decode(Experiment.self, from: r.spec) else {
+                throw ClusterError("\(config.journalPath): experiment \(r.id) has an unreadable spec")
+            }
+            experiments[r.id] = e
+            experimentJSON[r.id] = [UInt8](r.spec)
+            if r.state == .assigned || r.state == .running, let w = r.worker { orphans[AttemptRef(r.id, r.attempt)] = w }
+        }
+        for result in try journal.results() {
+            if let r = try? result.decoded(), r.spec.kind == .pretrain { checkpointOf[r.id] = r.metrics.checkpointSHA256 }
+        }
+        guard !records.isEmpty else { throw ClusterError("\(config.journalPath): the journal declares no experiments; give --sweep") }
+
+        context = try ZMQContext()
+        // The ZAP handler must be bound before any server socket (§13).
+        if config.curve != nil {
+            zap = try ZAPHandler(context: context, allowlistPath: config.allowlistPath) { [logger] in logger.warning("\($0)") }
+        } else { zap = nil }
+        router = try SocketFactory.coordinatorRouter(context, curve: config.curve)
+        try router.bind(config.bind)
+        control = try ZMQSocket(context, type: ZMQ_ROUTER)
+        try control.set(ZMQ_LINGER, Int32(0))
+        try control.set(ZMQ_MAXMSGSIZE, Int64(1 << 20))
+        try control.bind(config.control)
+        let c = try journal.counts()
+        logger.info("coordinator started", metadata: [
+            "bind": "\(config.bind)", "control": "\(config.control)", "journal": "\(config.journalPath)",
+            "curve": "\(config.curve != nil)", "experiments": "\(records.count)",
+            "succeeded": "\(c[.succeeded] ?? 0)", "pending": "\(c[.pending] ?? 0)", "in_flight": "\(orphans.count)",
+        ])
+    }
+
+    /// Serves until `shouldStop` returns true or, with `exitWhenDone`, the sweep is complete.
+    public func run(shouldStop: () -> Bool) throws {
+        defer { shutdown() }
+        var sockets = [router, control]
+        if let zap { sockets.append(zap.socket) }
+        var lastAllowlistCheck = Date()
+        while !shouldStop() {
+            let readable = try ZMQSocket.pollReadable(sockets, timeoutMilliseconds: 50)
+            if readable.count > 2, readable[2] { try zap?.serve() }
+            if readable[0] { while let m = try router.receive() { try handleWorkerFrames(m) } }
+            if readable[1] { while let m = try control.receive() { try handleControl(m) } }
+            if Date().timeIntervalSince(lastAllowlistCheck) > 1 { zap?.reloadIfChanged(); lastAllowlistCheck = Date() }
+            try tick()
+            if complete && config.exitWhenDone {
+                for id in workers.keys { send(.disconnect(reason: "sweep complete"), to: id) }
+                logger.info("sweep complete", metadata: counts().map { ($0.key, Logger.MetadataValue.string("\($0.value)")) }
+                    .reduce(into: Logger.Metadata()) { $0[$1.0] = $1.1 })
+                return
+            }
+        }
+    }
+
+    private func shutdown() {
+        router.close()
+        control.close()
+        zap?.socket.close()
+        context.close()
+    }
+
+    func send(_ message: Message, to worker: String) {
+        do {
+            if try router.send([Array(worker.utf8)] + message.frames()) { workers[worker]?.lastSent = Date() }
+        } catch { logger.warning("send failed", metadata: ["worker": "\(worker)", "error": "\(error)"]) }
+    }
+
+    /// Refreshes the in-memory mirror of one experiment after a journal transition.
+    func refresh(_ id: String) throws {
+        if let r = try journal.experiment(id) { records[id] = r }
+    }
+
+    /// Records a pretrain result's checkpoint: available if the store has it.
+    func noteCheckpoint(of result: ExperimentResult) {
+        checkpointOf[result.id] = result.metrics.checkpointSHA256
+    }
+    var checkpointOf: [String: String] = [:]
+
+    /// Experiment counts by state, plus `blocked` (pending behind a failed or cancelled base).
+    func counts() -> [String: Int] {
+        var c = [String: Int]()
+        for r in records.values { c[isBlocked(r) ? "blocked" : r.state.rawValue, default: 0] += 1 }
+        return c
+    }
+
+    func isBlocked(_ r: ExperimentRecord) -> Bool {
+        guard r.state == .pending, let base = r.base else { return false }
+        guard let b = records[base] else { return true }
+        return b.state == .failed || b.state == .cancelled || isBlocked(b)
+    }
+}
+
+/// Expected durations, with MAC counts cached per model.
+struct CostModel {
+    private var macs: [String: Int] = [:]
+
+    mutating func cost(_ e: Experiment) -> Double {
+        let key = e.spec.model.json()
+        if macs[key] == nil { macs[key] = (try? e.spec.model.build().counts().macs) ?? 1_000_000 }
+        let s = e.spec.settings
+        let epochs = (s.pretrain?.epochs ?? 0) + (s.sparse?.epochs ?? 0) + (s.finetune?.epochs ?? 0)
+        return ExperimentCost.estimate(epochs: epochs, images: s.data.trainSubset ?? 50_000, macs: macs[key]!, method: e.spec.method)
+    }
+}
+
+extension Coordinator {
+    /// Writes the journal's results (one per succeeded experiment) as compact sorted-key JSON
+    /// lines sorted by ID, the format of a local sweep's `results.jsonl`. Returns the count.
+    public func writeResults(to path: String) throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var out = Data()
+        let results = try journal.results().map { try $0.decoded() }.sorted { $0.id < $1.id }
+        for r in results { out.append(try encoder.encode(r)); out.append(0x0A) }
+        try out.write(to: URL(fileURLWithPath: path), options: .atomic)
+        return results.count
+    }
+}
