@@ -33,6 +33,8 @@ public final class Coordinator {
     var pulls: [String: (worker: String, download: ChunkDownload)] = [:]
     var resultsThisRun = 0
     var complete = false
+    /// CPU time of the thread that ran `run`, measured when it returns.
+    public private(set) var cpuSeconds = 0.0
 
     /// Opens (or creates) the journal, declares `experiments` (idempotent: a restart on the same
     /// journal resumes; new experiments extend the sweep) and binds the sockets.
@@ -43,7 +45,7 @@ public final class Coordinator {
         store = try CheckpointStore(directory: config.storePath)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var costs = CostModel()
+        var costs = CostTable()
         let declared = try newExperiments.filter { $0.needs.isEmpty }.map { e in
             JournalExperiment(id: e.id, name: e.name, kind: e.spec.kind.rawValue, base: e.spec.base,
                               spec: try encoder.encode(e), cost: costs.cost(e))
@@ -109,6 +111,9 @@ public final class Coordinator {
     }
 
     private func shutdown() {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        cpuSeconds = Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
         router.close()
         control.close()
         zap?.socket.close()
@@ -146,11 +151,13 @@ public final class Coordinator {
     }
 }
 
-/// Expected durations, with MAC counts cached per model.
-struct CostModel {
+/// Expected durations (`ExperimentCost`), with MAC counts cached per model.
+public struct CostTable {
     private var macs: [String: Int] = [:]
 
-    mutating func cost(_ e: Experiment) -> Double {
+    public init() {}
+
+    public mutating func cost(_ e: Experiment) -> Double {
         let key = e.spec.model.json()
         if macs[key] == nil { macs[key] = (try? e.spec.model.build().counts().macs) ?? 1_000_000 }
         let s = e.spec.settings
