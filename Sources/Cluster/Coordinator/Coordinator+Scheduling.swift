@@ -27,8 +27,23 @@ extension Coordinator {
         if !orphans.isEmpty, now.timeIntervalSince(started) > config.lease {
             for (ref, w) in orphans { orphans[ref] = nil; try lose(ref, reason: "worker \(w) did not return after the coordinator restart") }
         }
+        ensureCheckpoints()
         try dispatch(now: now)
         complete = orphans.isEmpty && pulls.isEmpty && records.values.allSatisfy { $0.state.isTerminal || isBlocked($0) }
+    }
+
+    /// Pulls every recorded base checkpoint the store lacks (a pull lost to a crash of either side
+    /// starts over) from a registered worker that holds it.
+    func ensureCheckpoints() {
+        for (digest, pull) in pulls where pull.download.isStalled() {
+            pulls[digest] = nil
+            logger.warning("checkpoint pull stalled; starting over", metadata: ["digest": "\(digest.prefix(12))", "from": "\(pull.worker)"])
+        }
+        for digest in Set(checkpointOf.values) where store.path(digest) == nil && pulls[digest] == nil {
+            if let holder = workers.values.filter({ $0.cached.contains(digest) }).map(\.id).sorted().first {
+                startPull(digest: digest, from: holder)
+            }
+        }
     }
 
     /// Whether `e` may start: pending, and its base's checkpoint is in the store.

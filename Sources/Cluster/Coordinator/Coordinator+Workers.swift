@@ -155,6 +155,7 @@ extension Coordinator {
                 }
                 if decoded.spec.kind == .pretrain {
                     noteCheckpoint(of: decoded)
+                    workers[worker]?.cached.insert(decoded.metrics.checkpointSHA256)
                     startPull(digest: decoded.metrics.checkpointSHA256, from: worker)
                 }
                 logger.info("result recorded", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "name": "\(decoded.name)",

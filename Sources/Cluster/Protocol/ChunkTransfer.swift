@@ -27,6 +27,9 @@ final class ChunkDownload {
     private var total: Int?
     private var outstanding = 0
     let started = Date()
+    /// When the last chunk arrived (or the download started): a stalled transfer (its requests
+    /// lost to a restart of either side) is started over by its owner.
+    private(set) var lastActivity = Date()
 
     enum Status: Equatable { case inProgress, done, failed(String) }
 
@@ -36,6 +39,9 @@ final class ChunkDownload {
         self.expectedSize = expectedSize
         total = expectedSize
     }
+
+    /// Whether nothing arrived for `seconds`.
+    func isStalled(after seconds: TimeInterval = 5) -> Bool { Date().timeIntervalSince(lastActivity) > seconds }
 
     /// The FETCH requests to send now (fills the credit window).
     func requests() -> [Message.Fetch] {
@@ -50,6 +56,7 @@ final class ChunkDownload {
 
     /// Takes one CHUNK (chunks arrive in order on one connection).
     func receive(_ chunk: Message.Chunk) -> Status {
+        lastActivity = Date()
         outstanding = max(0, outstanding - 1)
         if chunk.totalSize < 0 { return .failed("the holder does not have \(digest.prefix(12))") }
         if total == nil { total = chunk.totalSize } else if total != chunk.totalSize { return .failed("size changed during transfer") }

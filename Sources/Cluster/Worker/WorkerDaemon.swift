@@ -283,6 +283,13 @@ public final class WorkerDaemon {
             finish(report)
         }
         for r in outbox.due(force: false) where registered { send(.result(r)) }
+        // A download whose requests were lost (the coordinator restarted) starts over.
+        for (digest, download) in downloadsByDigest where registered && download.isStalled() {
+            let fresh = ChunkDownload(digest: digest, destination: download.destination, expectedSize: download.expectedSize)
+            downloadsByDigest[digest] = fresh
+            for (id, w) in waiting where w.download === download { waiting[id] = (w.assign, fresh) }
+            for f in fresh.requests() { send(.fetch(f)) }
+        }
         let silence = now.timeIntervalSince(lastHeard)
         if silence > heartbeatInterval * Double(liveness) {
             reconnect(registered ? "coordinator silent for \(String(format: "%.1f", silence)) s" : "no WELCOME")

@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+extension Journal {
+    /// Records a successful result (RESULT, §6.2–6.3); the caller ACKs after this returns.
+    ///
+    /// - An experiment not yet succeeded (any state but `cancelled`) records the result from any
+    ///   journaled attempt, including an older presumed-lost one: first complete result wins. The
+    ///   experiment becomes `succeeded` and the attempt's outcome `succeeded` → `.recorded`.
+    /// - An already succeeded experiment: a resend of the recorded (attempt, digest) changes
+    ///   nothing; any other result is kept as provenance in `duplicate_results` (once per
+    ///   attempt and digest) and its attempt, if still open, becomes `superseded` → `.duplicate`.
+    /// - A cancelled or unknown experiment, or an attempt number never journaled, is provenance
+    ///   only → `.stale`.
+    public func recordResult(_ id: String, attempt: Int, digest: String, body: Data, now: Double) throws -> ResultDisposition {
+        try queue.write { db in
+            guard let e = try Self.experiment(db, id), e.state != .cancelled,
+                  try Self.attemptExists(db, id, attempt) else {
+                try Self.insertProvenance(db, id, attempt, digest, body, reason: "stale", source: nil, now: now)
+                return .stale
+            }
+            if e.state == .succeeded {
+                let recorded = try Row.fetchOne(db, sql: "SELECT attempt, digest FROM results WHERE experiment = ?",
+                                                arguments: [id])
+                if recorded?["attempt"] == attempt && recorded?["digest"] == digest { return .duplicate }
+                try Self.insertProvenance(db, id, attempt, digest, body, reason: "duplicate", source: nil, now: now)
+                try db.execute(sql: """
+                    UPDATE attempts SET outcome = 'superseded', ended_at = ? WHERE experiment = ? AND attempt = ? AND outcome IS NULL
+                    """, arguments: [now, id, attempt])
+                return .duplicate
+            }
+            try db.execute(sql: "INSERT INTO results (experiment, attempt, digest, body, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, attempt, digest, body, now])
+            try db.execute(sql: """
+                UPDATE attempts SET outcome = 'succeeded', failure_class = NULL, message = NULL, ended_at = ?
+                WHERE experiment = ? AND attempt = ?
+                """, arguments: [now, id, attempt])
+            try db.execute(sql: "UPDATE experiments SET state = 'succeeded', worker = NULL WHERE id = ?", arguments: [id])
+            return .recorded
+        }
+    }
+
+    /// The other attempts of a succeeded experiment that are still live (no outcome), which the
+    /// caller must CANCEL; they are marked `superseded` (ended at the result's record time).
+    ///
+    /// - Returns: an empty list when the experiment has no recorded result.
+    public func liveAttemptsSuperseded(by id: String) throws -> [(attempt: Int, worker: String)] {
+        try queue.write { db in
+            guard let result = try Row.fetchOne(db, sql: "SELECT attempt, recorded_at FROM results WHERE experiment = ?",
+                                                arguments: [id]) else { return [] }
+            let winner: Int = result["attempt"]
+            let live = try Row.fetchAll(db, sql: """
+                SELECT attempt, worker FROM attempts WHERE experiment = ? AND attempt != ? AND outcome IS NULL ORDER BY attempt
+                """, arguments: [id, winner]).map { (attempt: $0["attempt"] as Int, worker: $0["worker"] as String) }
+            try db.execute(sql: """
+                UPDATE attempts SET outcome = 'superseded', ended_at = ? WHERE experiment = ? AND attempt != ? AND outcome IS NULL
+                """, arguments: [result["recorded_at"] as Double, id, winner])
+            return live
+        }
+    }
+
+    /// Provenance results (duplicates, stale results, merge conflicts) of an experiment, oldest first.
+    public func provenance(_ id: String) throws -> [(attempt: Int, digest: String, reason: String, source: String?)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT attempt, digest, reason, source FROM duplicate_results WHERE experiment = ? ORDER BY seq
+                """, arguments: [id]).map { ($0["attempt"], $0["digest"], $0["reason"], $0["source"]) }
+        }
+    }
+
+    static func attemptExists(_ db: Database, _ id: String, _ attempt: Int) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM attempts WHERE experiment = ? AND attempt = ?)",
+                          arguments: [id, attempt]) ?? false
+    }
+
+    /// Keeps a result that is not the experiment's row; a resend of the same provenance is ignored.
+    static func insertProvenance(_ db: Database, _ id: String, _ attempt: Int, _ digest: String, _ body: Data?,
+                                 reason: String, source: String?, now: Double) throws {
+        try db.execute(sql: """
+            INSERT INTO duplicate_results (experiment, attempt, digest, body, reason, source, recorded_at)
+            SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM duplicate_results
+                WHERE experiment = ? AND attempt = ? AND digest = ? AND reason = ? AND source IS ?)
+            """, arguments: [id, attempt, digest, body, reason, source, now, id, attempt, digest, reason, source])
+    }
+}
