@@ -104,6 +104,12 @@ final class WireFormatTests: XCTestCase {
         let other = try CurveKeyPair.generate()
         try "public = \(other.publicKey)\nsecret = \(pair.secretKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try CurveKeyPair.load(path)) { XCTAssertTrue("\($0)".contains("does not match")) }
+        // Z85 keys may contain '=': public key files of every form still read.
+        let eq = String(pair.publicKey.prefix(10)) + "=" + String(pair.publicKey.dropFirst(11))
+        for text in ["coordinator \(eq)\n", "public = \(eq)\nsecret = \(pair.secretKey)\n", "\(eq)\n"] {
+            try text.write(toFile: path + ".pub", atomically: true, encoding: .utf8)
+            XCTAssertEqual(try CurveKeyPair.loadPublicKey(path + ".pub"), eq)
+        }
         let list = try Allowlist.parse("# workers\nw1 \(pair.publicKey)\n\nw2 \(other.publicKey)\n", source: "allow.txt")
         XCTAssertEqual(list.workers[pair.publicKey], "w1")
         XCTAssertThrowsError(try Allowlist.parse("w1 short\n", source: "allow.txt")) { XCTAssertTrue("\($0)".hasPrefix("allow.txt:1:")) }

@@ -73,7 +73,11 @@ extension Coordinator {
         // Attempts held by this worker (an old session or, after a restart, the journal) that it does not report: lost.
         var mine = Set(workers[routingID]?.held.keys.map { $0 } ?? [])
         for (ref, w) in orphans where w == routingID { mine.insert(ref); orphans[ref] = nil }
-        for ref in mine where !reported.contains(ref) { try lose(ref, reason: "not running on \(routingID) after it reconnected") }
+        // An attempt whose result waits in the worker's outbox is not lost: the result follows WELCOME.
+        let finished = Set(h.unacknowledged.map(\.ref))
+        for ref in mine where !reported.contains(ref) && !finished.contains(ref) {
+            try lose(ref, reason: "not running on \(routingID) after it reconnected")
+        }
         var draining = h.draining
         if try journal.drainingWorkers().contains(routingID) {
             if h.draining { draining = true } else { try journal.setDraining(routingID, false) }  // §15.2: a normal worker again

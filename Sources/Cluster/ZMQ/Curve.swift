@@ -49,7 +49,8 @@ public struct CurveKeyPair: Sendable, Equatable {
             throw ClusterError("\(pathOrKey): cannot read the public key file")
         }
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            if let key = line.split(whereSeparator: { $0 == " " || $0 == "=" || $0 == "\t" }).last.map(String.init), Z85.isKey(key),
+            // Z85 keys may contain '=', so split on whitespace only ("public = KEY", "ID KEY", "KEY").
+            if let key = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.map(String.init), Z85.isKey(key),
                !line.hasPrefix("secret") {
                 return key
             }
