@@ -37,6 +37,9 @@ public struct Conv2DGeometry: Hashable, Sendable {
          (w + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1)
     }
 
+    /// An unpadded, ungrouped 1x1 convolution: a matrix product per pixel.
+    public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && padH == 0 && padW == 0 && groups == 1 }
+
     /// Weight shape in PyTorch's layout `[out, in/groups, kh, kw]`.
     public var weightShape: [Int] { [outChannels, inChannels / groups, kernelH, kernelW] }
 }
@@ -88,9 +91,11 @@ public final class Conv2DKernel {
 
     /// Gradients with respect to the weight and (when the convolution has one) the bias.
     public func backwardWeights(_ gradOutput: Tensor, input: Tensor) -> (weight: Tensor, bias: Tensor?) {
+        if geometry.isPointwise { return pointwiseBackwardWeights(gradOutput, input: input) }
         // oneDNN 2.6's jit_1x1 weight-gradient kernel writes out of bounds for a batch of one
-        // (heap corruption, seen with 1x1 convs). A second image with a zero output gradient
-        // contributes exactly nothing to either gradient, so pad to two.
+        // (heap corruption, seen with 1x1 convs; padded or grouped 1x1 convs still reach it). A
+        // second image with a zero output gradient contributes exactly nothing to either
+        // gradient, so pad to two.
         if input.shape[0] == 1 {
             return backwardWeights(Self.padBatch(gradOutput), input: Self.padBatch(input))
         }
@@ -111,6 +116,47 @@ public final class Conv2DKernel {
         var gradWeight = Tensor(uninitializedShape: geometry.weightShape)
         plan.weightsGradReorder!.run(from: native.pointer, to: gradWeight.mutablePointer())
         return (gradWeight, gradBias)
+    }
+
+    /// The weight gradient of an unpadded, ungrouped 1x1 convolution as one GEMM:
+    /// `dW[oc, ic] = sum over (n, i, j) of dY[n, i, j, oc] * X[n, i*s, j*s, ic]`.
+    ///
+    /// oneDNN 2.6's jit_1x1 AVX2 weight-gradient kernel deadlocks in its reduction barrier for some
+    /// shapes (seen: batch 32, 4 -> 8 channels, 28x28, stride 2, two threads) and writes out of
+    /// bounds for a batch of one with AVX-512; a GEMM over the (subsampled) input has neither problem
+    /// and is deterministic for a fixed thread count.
+    private func pointwiseBackwardWeights(_ gradOutput: Tensor, input: Tensor) -> (weight: Tensor, bias: Tensor?) {
+        let s = input.shape
+        precondition(s.count == 4 && s[3] == geometry.inChannels,
+                     "conv2d expects [N, H, W, \(geometry.inChannels)], got \(s)")
+        let (ho, wo) = geometry.outputSize(h: s[1], w: s[2])
+        precondition(gradOutput.shape == [s[0], ho, wo, geometry.outChannels],
+                     "conv2d output gradient \(gradOutput.shape), expected \([s[0], ho, wo, geometry.outChannels])")
+        let ic = geometry.inChannels, oc = geometry.outChannels, rows = s[0] * ho * wo
+        let sampled = geometry.strideH == 1 && geometry.strideW == 1 ? input : Self.subsample(input, ho: ho, wo: wo, geometry)
+        var gradWeight = Tensor(uninitializedShape: geometry.weightShape)
+        GEMM.sgemm(transA: true, transB: false, m: oc, n: ic, k: rows, a: gradOutput.pointer, lda: oc,
+                   b: sampled.pointer, ldb: ic, c: gradWeight.mutablePointer(), ldc: ic)
+        guard geometry.hasBias else { return (gradWeight, nil) }
+        let ones = Tensor(repeating: 1, shape: [rows])
+        var gradBias = Tensor(uninitializedShape: [oc])
+        GEMM.sgemm(transA: true, transB: false, m: oc, n: 1, k: rows, a: gradOutput.pointer, lda: oc,
+                   b: ones.pointer, ldb: 1, c: gradBias.mutablePointer(), ldc: 1)
+        return (gradWeight, gradBias)
+    }
+
+    /// The input pixels a strided 1x1 convolution reads: `[N, Ho, Wo, C]` from `[N, H, W, C]`.
+    private static func subsample(_ x: Tensor, ho: Int, wo: Int, _ g: Conv2DGeometry) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        var out = Tensor(uninitializedShape: [n, ho, wo, c])
+        let src = x.pointer, dst = out.mutablePointer()
+        Parallel.forEach(n * ho, grain: max(1, 16_384 / max(1, wo * c))) { row in
+            let (b, i) = row.quotientAndRemainder(dividingBy: ho)
+            for j in 0..<wo {
+                (dst + (row * wo + j) * c).update(from: src + ((b * h + i * g.strideH) * w + j * g.strideW) * c, count: c)
+            }
+        }
+        return out
     }
 
     /// `[1, ...]` to `[2, ...]` with a zero second item.
