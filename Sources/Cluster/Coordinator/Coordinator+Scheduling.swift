@@ -58,36 +58,46 @@ extension Coordinator {
     func dispatch(now: Date) throws {
         let available = workers.values.filter { !$0.draining && now.timeIntervalSince($0.lastSeen) <= config.suspectAfter && $0.credit > 0 }
         guard !available.isEmpty else { return }
-        var ready = records.values.filter(isReady).sorted { ($0.cost, $1.id) > ($1.cost, $0.id) }
+        var credit = Dictionary(uniqueKeysWithValues: available.map { ($0.id, $0.credit) })
+        // The ready experiments in dispatch order, a window beyond the free slots for the affinity rule.
+        var ready = pending.scan(limit: credit.values.reduce(0, +) + 64, isPending: { records[$0]?.state == .pending },
+                                 accept: { records[$0].map(isReady) ?? false })
         guard !ready.isEmpty else { return }
         // Most free credit first, so work spreads over the workers.
         var order = available.sorted { ($0.credit, $1.id) > ($1.credit, $0.id) }.map(\.id)
+        var picks = [(record: ExperimentRecord, worker: String)]()
         while !ready.isEmpty, !order.isEmpty {
             var next = [String]()
             for id in order {
-                guard !ready.isEmpty, let w = workers[id], w.credit > 0 else { continue }
+                guard !ready.isEmpty, let w = workers[id], credit[id, default: 0] > 0 else { continue }
                 // Affinity: prefer an experiment whose base this worker already holds.
-                let pick = ready.firstIndex { r in r.base.flatMap { checkpointOf[$0] }.map(w.cached.contains) ?? false } ?? 0
-                let r = ready.remove(at: pick)
-                try assign(r, to: id, now: now)
-                if workers[id]!.credit > 0 { next.append(id) }
+                let pick = ready.firstIndex { records[$0]?.base.flatMap { checkpointOf[$0] }.map(w.cached.contains) ?? false } ?? 0
+                picks.append((records[ready.remove(at: pick)]!, id))
+                credit[id]! -= 1
+                if credit[id]! > 0 { next.append(id) }
             }
             order = next
         }
+        try assign(picks, now: now)
     }
 
-    func assign(_ r: ExperimentRecord, to worker: String, now: Date) throws {
-        var inputs = [Message.Input]()
-        if let base = r.base, let digest = checkpointOf[base] {
-            inputs.append(Message.Input(role: "base_checkpoint", experiment: base, digest: digest, size: store.size(digest) ?? 0))
+    /// Journals the assignments in one transaction (durable before any ASSIGN leaves, §7.1), then sends them.
+    func assign(_ picks: [(record: ExperimentRecord, worker: String)], now: Date) throws {
+        guard !picks.isEmpty else { return }
+        let attempts = try journal.assign(picks.map { ($0.record.id, $0.worker) }, now: now.timeIntervalSince1970)
+        for ((r, worker), attempt) in zip(picks, attempts) {
+            records[r.id]?.state = .assigned
+            records[r.id]?.attempt = attempt
+            records[r.id]?.worker = worker
+            var inputs = [Message.Input]()
+            if let base = r.base, let digest = checkpointOf[base] {
+                inputs.append(Message.Input(role: "base_checkpoint", experiment: base, digest: digest, size: store.size(digest) ?? 0))
+            }
+            let ref = AttemptRef(r.id, attempt)
+            workers[worker]!.held[ref] = now
+            send(.assign(Message.Assign(ref: ref, experimentJSON: experimentJSON[r.id] ?? [], threads: config.threadsPerJob, inputs: inputs)), to: worker)
+            logger.info("assigned", metadata: ["attempt": "\(ref)", "worker": "\(worker)", "name": "\(r.name)"])
         }
-        // Durable before the ASSIGN leaves (§7.1).
-        let attempt = try journal.assign(r.id, to: worker, now: now.timeIntervalSince1970)
-        try refresh(r.id)
-        let ref = AttemptRef(r.id, attempt)
-        workers[worker]!.held[ref] = now
-        send(.assign(Message.Assign(ref: ref, experimentJSON: experimentJSON[r.id] ?? [], threads: config.threadsPerJob, inputs: inputs)), to: worker)
-        logger.info("assigned", metadata: ["attempt": "\(ref)", "worker": "\(worker)", "name": "\(r.name)"])
     }
 }
 

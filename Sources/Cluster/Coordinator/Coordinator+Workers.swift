@@ -115,10 +115,12 @@ extension Coordinator {
         if h.draining && !workers[worker]!.draining { workers[worker]!.draining = true }
         let running = Set(h.running)
         let now = Date()
-        for (ref, assignedAt) in workers[worker]!.held {
-            if running.contains(ref) {
-                if records[ref.experiment]?.state == .assigned, try journal.markRunning(ref.experiment, attempt: ref.attempt) { try refresh(ref.experiment) }
-            } else if now.timeIntervalSince(assignedAt) > 2 * config.heartbeat + 1 {
+        let started = workers[worker]!.held.keys.filter { running.contains($0) && records[$0.experiment]?.state == .assigned }
+        if !started.isEmpty, try journal.markRunning(started.map { ($0.experiment, $0.attempt) }) > 0 {
+            for ref in started { try refresh(ref.experiment) }
+        }
+        for (ref, assignedAt) in workers[worker]!.held where !running.contains(ref) {
+            if now.timeIntervalSince(assignedAt) > 2 * config.heartbeat + 1 {
                 try lose(ref, reason: "absent from \(worker)'s running set")
             }
         }
@@ -152,7 +154,9 @@ extension Coordinator {
             disposition = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body), now: now)
             if disposition == .recorded {
                 resultsThisRun += 1
-                for live in try journal.liveAttemptsSuperseded(by: r.ref.experiment) {
+                // Other live attempts exist only if more than one was ever allocated.
+                let others = (records[r.ref.experiment]?.attempt ?? 1) > 1 ? try journal.liveAttemptsSuperseded(by: r.ref.experiment) : []
+                for live in others {
                     let ref = AttemptRef(r.ref.experiment, live.attempt)
                     workers[live.worker]?.held[ref] = nil
                     send(.cancel(Message.Cancel(ref: ref, reason: "superseded")), to: live.worker)

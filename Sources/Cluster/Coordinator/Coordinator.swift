@@ -24,6 +24,8 @@ public final class Coordinator {
     var experimentJSON: [String: [UInt8]] = [:]
     /// Journal state, mirrored in memory and refreshed after every transition.
     var records: [String: ExperimentRecord] = [:]
+    /// The pending experiments in dispatch order.
+    var pending = PendingQueue()
     var workers: [String: WorkerSession] = [:]
     /// Attempts the journal gives to workers that have not said HELLO since this start (§15.3):
     /// reclaimed when the restart grace (the lease) passes.
@@ -57,6 +59,7 @@ public final class Coordinator {
         }
         for r in try journal.experiments() {
             records[r.id] = r
+            if r.state == .pending { pending.insert(id: r.id, cost: r.cost) }
             guard let e = try? JSONDecoder().decode(Experiment.self, from: r.spec) else {
                 throw ClusterError("\(config.journalPath): experiment \(r.id) has an unreadable spec")
             }
@@ -128,7 +131,10 @@ public final class Coordinator {
 
     /// Refreshes the in-memory mirror of one experiment after a journal transition.
     func refresh(_ id: String) throws {
-        if let r = try journal.experiment(id) { records[id] = r }
+        guard let old = records[id], let p = try journal.progress(id) else { return }
+        let r = old.with(p)
+        records[id] = r
+        if r.state == .pending { pending.insert(id: id, cost: r.cost) }
     }
 
     /// Records a pretrain result's checkpoint: available if the store has it.

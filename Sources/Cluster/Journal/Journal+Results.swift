@@ -14,28 +14,28 @@ extension Journal {
     ///   only → `.stale`.
     public func recordResult(_ id: String, attempt: Int, digest: String, body: Data, now: Double) throws -> ResultDisposition {
         try queue.write { db in
-            guard let e = try Self.experiment(db, id), e.state != .cancelled,
+            guard let e = try Self.progress(db, id), e.state != .cancelled,
                   try Self.attemptExists(db, id, attempt) else {
                 try Self.insertProvenance(db, id, attempt, digest, body, reason: "stale", source: nil, now: now)
                 return .stale
             }
             if e.state == .succeeded {
-                let recorded = try Row.fetchOne(db, sql: "SELECT attempt, digest FROM results WHERE experiment = ?",
+                let recorded = try Row.fetchOne(db, cached: "SELECT attempt, digest FROM results WHERE experiment = ?",
                                                 arguments: [id])
                 if recorded?["attempt"] == attempt && recorded?["digest"] == digest { return .duplicate }
                 try Self.insertProvenance(db, id, attempt, digest, body, reason: "duplicate", source: nil, now: now)
-                try db.execute(sql: """
+                try db.execute(cached: """
                     UPDATE attempts SET outcome = 'superseded', ended_at = ? WHERE experiment = ? AND attempt = ? AND outcome IS NULL
                     """, arguments: [now, id, attempt])
                 return .duplicate
             }
-            try db.execute(sql: "INSERT INTO results (experiment, attempt, digest, body, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            try db.execute(cached: "INSERT INTO results (experiment, attempt, digest, body, recorded_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, attempt, digest, body, now])
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE attempts SET outcome = 'succeeded', failure_class = NULL, message = NULL, ended_at = ?
                 WHERE experiment = ? AND attempt = ?
                 """, arguments: [now, id, attempt])
-            try db.execute(sql: "UPDATE experiments SET state = 'succeeded', worker = NULL WHERE id = ?", arguments: [id])
+            try db.execute(cached: "UPDATE experiments SET state = 'succeeded', worker = NULL WHERE id = ?", arguments: [id])
             return .recorded
         }
     }
@@ -46,13 +46,13 @@ extension Journal {
     /// - Returns: an empty list when the experiment has no recorded result.
     public func liveAttemptsSuperseded(by id: String) throws -> [(attempt: Int, worker: String)] {
         try queue.write { db in
-            guard let result = try Row.fetchOne(db, sql: "SELECT attempt, recorded_at FROM results WHERE experiment = ?",
+            guard let result = try Row.fetchOne(db, cached: "SELECT attempt, recorded_at FROM results WHERE experiment = ?",
                                                 arguments: [id]) else { return [] }
             let winner: Int = result["attempt"]
-            let live = try Row.fetchAll(db, sql: """
+            let live = try Row.fetchAll(db, cached: """
                 SELECT attempt, worker FROM attempts WHERE experiment = ? AND attempt != ? AND outcome IS NULL ORDER BY attempt
                 """, arguments: [id, winner]).map { (attempt: $0["attempt"] as Int, worker: $0["worker"] as String) }
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE attempts SET outcome = 'superseded', ended_at = ? WHERE experiment = ? AND attempt != ? AND outcome IS NULL
                 """, arguments: [result["recorded_at"] as Double, id, winner])
             return live
@@ -62,21 +62,21 @@ extension Journal {
     /// Provenance results (duplicates, stale results, merge conflicts) of an experiment, oldest first.
     public func provenance(_ id: String) throws -> [(attempt: Int, digest: String, reason: String, source: String?)] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db, cached: """
                 SELECT attempt, digest, reason, source FROM duplicate_results WHERE experiment = ? ORDER BY seq
                 """, arguments: [id]).map { ($0["attempt"], $0["digest"], $0["reason"], $0["source"]) }
         }
     }
 
     static func attemptExists(_ db: Database, _ id: String, _ attempt: Int) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM attempts WHERE experiment = ? AND attempt = ?)",
+        try Bool.fetchOne(db, cached: "SELECT EXISTS (SELECT 1 FROM attempts WHERE experiment = ? AND attempt = ?)",
                           arguments: [id, attempt]) ?? false
     }
 
     /// Keeps a result that is not the experiment's row; a resend of the same provenance is ignored.
     static func insertProvenance(_ db: Database, _ id: String, _ attempt: Int, _ digest: String, _ body: Data?,
                                  reason: String, source: String?, now: Double) throws {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO duplicate_results (experiment, attempt, digest, body, reason, source, recorded_at)
             SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM duplicate_results
                 WHERE experiment = ? AND attempt = ? AND digest = ? AND reason = ? AND source IS ?)

@@ -31,21 +31,29 @@ extension Journal {
     /// - Throws: ``JournalError`` when the experiment is unknown or not pending.
     @discardableResult
     public func assign(_ id: String, to worker: String, now: Double) throws -> Int {
-        try queue.write { db in
-            let e = try requireExperiment(db, id)
-            guard e.state == .pending else {
-                throw JournalError(.invalidTransition, file: path,
-                                   "cannot assign experiment \(id): it is \(e.state.rawValue), expected pending")
-            }
-            let last = try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM attempts WHERE experiment = ?",
-                                        arguments: [id]) ?? 0
-            let n = max(last, e.attempt) + 1
-            try db.execute(sql: "INSERT INTO attempts (experiment, attempt, worker, assigned_at) VALUES (?, ?, ?, ?)",
-                           arguments: [id, n, worker, now])
-            try db.execute(sql: "UPDATE experiments SET state = 'assigned', attempt = ?, worker = ? WHERE id = ?",
-                           arguments: [n, worker, id])
-            return n
+        try assign([(id, worker)], now: now)[0]
+    }
+
+    /// Assigns several experiments in one transaction (group commit: one fsync for all, §7.1).
+    /// All or none: any experiment that is unknown or not pending throws and nothing is recorded.
+    public func assign(_ items: [(id: String, worker: String)], now: Double) throws -> [Int] {
+        try queue.write { db in try items.map { try assign(db, $0.id, to: $0.worker, now: now) } }
+    }
+
+    private func assign(_ db: Database, _ id: String, to worker: String, now: Double) throws -> Int {
+        let e = try requireProgress(db, id)
+        guard e.state == .pending else {
+            throw JournalError(.invalidTransition, file: path,
+                               "cannot assign experiment \(id): it is \(e.state.rawValue), expected pending")
         }
+        let last = try Int.fetchOne(db, cached: "SELECT MAX(attempt) FROM attempts WHERE experiment = ?",
+                                    arguments: [id]) ?? 0
+        let n = max(last, e.attempt) + 1
+        try db.execute(cached: "INSERT INTO attempts (experiment, attempt, worker, assigned_at) VALUES (?, ?, ?, ?)",
+                       arguments: [id, n, worker, now])
+        try db.execute(cached: "UPDATE experiments SET state = 'assigned', attempt = ?, worker = ? WHERE id = ?",
+                       arguments: [n, worker, id])
+        return n
     }
 
     /// Records that the worker started the current attempt (STARTED): `assigned` → `running`.
@@ -54,10 +62,20 @@ extension Journal {
     ///   `attempt` is not its current attempt (fencing).
     @discardableResult
     public func markRunning(_ id: String, attempt: Int) throws -> Bool {
+        try markRunning([(id, attempt)]) == 1
+    }
+
+    /// `markRunning` for several attempts in one transaction; returns how many changed.
+    @discardableResult
+    public func markRunning(_ refs: [(id: String, attempt: Int)]) throws -> Int {
         try queue.write { db in
-            guard let e = try Self.experiment(db, id), e.state == .assigned, e.attempt == attempt else { return false }
-            try db.execute(sql: "UPDATE experiments SET state = 'running' WHERE id = ?", arguments: [id])
-            return true
+            var changed = 0
+            for (id, attempt) in refs {
+                guard let e = try Self.progress(db, id), e.state == .assigned, e.attempt == attempt else { continue }
+                try db.execute(cached: "UPDATE experiments SET state = 'running' WHERE id = ?", arguments: [id])
+                changed += 1
+            }
+            return changed
         }
     }
 
@@ -71,26 +89,26 @@ extension Journal {
     @discardableResult
     public func adopt(_ id: String, attempt: Int, worker: String, now: Double) throws -> Bool {
         try queue.write { db in
-            guard let e = try Self.experiment(db, id), e.attempt == attempt, attempt > 0 else { return false }
+            guard let e = try Self.progress(db, id), e.attempt == attempt, attempt > 0 else { return false }
             switch e.state {
             case .assigned, .running:
                 break
             case .pending:
-                let outcome = try String.fetchOne(db, sql: "SELECT outcome FROM attempts WHERE experiment = ? AND attempt = ?",
+                let outcome = try String.fetchOne(db, cached: "SELECT outcome FROM attempts WHERE experiment = ? AND attempt = ?",
                                                   arguments: [id, attempt])
                 guard outcome == AttemptOutcome.lost.rawValue else { return false }
-                try db.execute(sql: """
+                try db.execute(cached: """
                     UPDATE attempts SET outcome = NULL, failure_class = NULL, message = NULL, ended_at = NULL
                     WHERE experiment = ? AND attempt = ?
                     """, arguments: [id, attempt])
-                try db.execute(sql: "UPDATE experiments SET infra_failures = MAX(0, infra_failures - 1) WHERE id = ?",
+                try db.execute(cached: "UPDATE experiments SET infra_failures = MAX(0, infra_failures - 1) WHERE id = ?",
                                arguments: [id])
             case .succeeded, .failed, .cancelled:
                 return false
             }
-            try db.execute(sql: "UPDATE attempts SET worker = ? WHERE experiment = ? AND attempt = ?",
+            try db.execute(cached: "UPDATE attempts SET worker = ? WHERE experiment = ? AND attempt = ?",
                            arguments: [worker, id, attempt])
-            try db.execute(sql: "UPDATE experiments SET state = 'running', worker = ? WHERE id = ?",
+            try db.execute(cached: "UPDATE experiments SET state = 'running', worker = ? WHERE id = ?",
                            arguments: [worker, id])
             return true
         }
@@ -116,8 +134,8 @@ extension Journal {
             throw JournalError(.invalidTransition, file: path, "endAttempt(\(id), \(attempt)): a success goes through recordResult")
         }
         return try queue.write { db in
-            let e = try requireExperiment(db, id)
-            try db.execute(sql: """
+            let e = try requireProgress(db, id)
+            try db.execute(cached: """
                 UPDATE attempts SET outcome = ?, failure_class = ?, message = ?, ended_at = ?
                 WHERE experiment = ? AND attempt = ? AND outcome IS NULL
                 """, arguments: [outcome.rawValue, failureClass?.rawValue, message, now, id, attempt])
@@ -135,7 +153,7 @@ extension Journal {
             case .fatal: next = .failed
             case .cancel: next = .cancelled
             }
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE experiments SET state = ?, worker = NULL, counted_failures = ?, infra_failures = ? WHERE id = ?
                 """, arguments: [next.rawValue, counted, infra, id])
             return next
@@ -150,16 +168,16 @@ extension Journal {
     @discardableResult
     public func cancel(_ id: String, now: Double) throws -> (attempt: Int, worker: String)? {
         try queue.write { db in
-            let e = try requireExperiment(db, id)
+            let e = try requireProgress(db, id)
             guard !e.state.isTerminal else { return nil }
             var holder: (attempt: Int, worker: String)?
             if e.state == .assigned || e.state == .running, let worker = e.worker {
-                try db.execute(sql: """
+                try db.execute(cached: """
                     UPDATE attempts SET outcome = 'cancelled', ended_at = ? WHERE experiment = ? AND attempt = ? AND outcome IS NULL
                     """, arguments: [now, id, e.attempt])
                 holder = (e.attempt, worker)
             }
-            try db.execute(sql: "UPDATE experiments SET state = 'cancelled', worker = NULL WHERE id = ?", arguments: [id])
+            try db.execute(cached: "UPDATE experiments SET state = 'cancelled', worker = NULL WHERE id = ?", arguments: [id])
             return holder
         }
     }
@@ -172,9 +190,9 @@ extension Journal {
     @discardableResult
     public func retry(_ id: String) throws -> Bool {
         try queue.write { db in
-            let e = try requireExperiment(db, id)
+            let e = try requireProgress(db, id)
             guard e.state == .failed || e.state == .cancelled else { return false }
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE experiments SET state = 'pending', worker = NULL, counted_failures = 0, infra_failures = 0 WHERE id = ?
                 """, arguments: [id])
             return true

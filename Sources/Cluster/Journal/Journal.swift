@@ -48,13 +48,13 @@ public final class Journal {
     @discardableResult
     public func declare(sweepID: String, sweepName: String, experiments: [JournalExperiment]) throws -> Int {
         try queue.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO sweeps (id, name) VALUES (?, ?)",
+            try db.execute(cached: "INSERT OR IGNORE INTO sweeps (id, name) VALUES (?, ?)",
                            arguments: [sweepID, sweepName])
             var declared = 0
             for e in experiments {
                 try Self.insertPending(db, e)
                 declared += db.changesCount
-                try db.execute(sql: "INSERT OR IGNORE INTO sweep_experiments (sweep, experiment) VALUES (?, ?)",
+                try db.execute(cached: "INSERT OR IGNORE INTO sweep_experiments (sweep, experiment) VALUES (?, ?)",
                                arguments: [sweepID, e.id])
             }
             return declared
@@ -63,7 +63,7 @@ public final class Journal {
 
     /// Inserts `e` as a pending experiment unless its ID is already declared.
     static func insertPending(_ db: Database, _ e: JournalExperiment) throws {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT OR IGNORE INTO experiments (id, name, kind, base, spec, cost, state)
             VALUES (?, ?, ?, ?, ?, ?, 'pending')
             """, arguments: [e.id, e.name, e.kind, e.base, e.spec, e.cost])
@@ -72,14 +72,14 @@ public final class Journal {
     /// Every declared sweep, in declaration order.
     public func sweeps() throws -> [(id: String, name: String)] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name FROM sweeps ORDER BY rowid").map { ($0["id"], $0["name"]) }
+            try Row.fetchAll(db, cached: "SELECT id, name FROM sweeps ORDER BY rowid").map { ($0["id"], $0["name"]) }
         }
     }
 
     /// The IDs of the experiments a sweep declared, sorted.
     public func experimentIDs(inSweep sweepID: String) throws -> [String] {
         try queue.read { db in
-            try String.fetchAll(db, sql: "SELECT experiment FROM sweep_experiments WHERE sweep = ? ORDER BY experiment",
+            try String.fetchAll(db, cached: "SELECT experiment FROM sweep_experiments WHERE sweep = ? ORDER BY experiment",
                                 arguments: [sweepID])
         }
     }
@@ -89,7 +89,7 @@ public final class Journal {
     /// Every declared experiment, ordered by name, then ID.
     public func experiments() throws -> [ExperimentRecord] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM experiments ORDER BY name, id").map(ExperimentRecord.init(row:))
+            try Row.fetchAll(db, cached: "SELECT * FROM experiments ORDER BY name, id").map(ExperimentRecord.init(row:))
         }
     }
 
@@ -98,10 +98,17 @@ public final class Journal {
         try queue.read { db in try Self.experiment(db, id) }
     }
 
+    /// The mutable part of one experiment's record (state, attempt, holder, budgets), without the
+    /// specification: what the coordinator re-reads after each transition.
+    public func progress(_ id: String) throws -> ExperimentProgress? {
+        // One SELECT is atomic on its own: `inDatabase` spares the read-only toggling of `read`.
+        try queue.inDatabase { db in try Self.progress(db, id) }
+    }
+
     /// Every journaled attempt of an experiment, by attempt number.
     public func attempts(_ id: String) throws -> [AttemptRecord] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE experiment = ? ORDER BY attempt", arguments: [id])
+            try Row.fetchAll(db, cached: "SELECT * FROM attempts WHERE experiment = ? ORDER BY attempt", arguments: [id])
                 .map(AttemptRecord.init(row:))
         }
     }
@@ -110,7 +117,7 @@ public final class Journal {
     public func counts() throws -> [ExperimentState: Int] {
         try queue.read { db in
             var counts = Dictionary(uniqueKeysWithValues: ExperimentState.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM experiments GROUP BY state") {
+            for row in try Row.fetchAll(db, cached: "SELECT state, COUNT(*) AS n FROM experiments GROUP BY state") {
                 counts[try Self.state(row["state"])] = row["n"]
             }
             return counts
@@ -121,7 +128,7 @@ public final class Journal {
     /// experiment name, then ID.
     public func results() throws -> [RecordedResult] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db, cached: """
                 SELECT r.experiment, r.attempt, r.digest, r.body FROM results r
                 JOIN experiments e ON e.id = r.experiment ORDER BY e.name, e.id
                 """).map { RecordedResult(experiment: $0["experiment"], attempt: $0["attempt"],
@@ -136,13 +143,13 @@ public final class Journal {
         try queue.write { db in
             let sql = draining ? "INSERT OR IGNORE INTO draining_workers (worker) VALUES (?)"
                                : "DELETE FROM draining_workers WHERE worker = ?"
-            try db.execute(sql: sql, arguments: [worker])
+            try db.execute(cached: sql, arguments: [worker])
         }
     }
 
     /// The workers that must receive no new ASSIGN.
     public func drainingWorkers() throws -> Set<String> {
-        try queue.read { db in Set(try String.fetchAll(db, sql: "SELECT worker FROM draining_workers")) }
+        try queue.read { db in Set(try String.fetchAll(db, cached: "SELECT worker FROM draining_workers")) }
     }
 
     /// The connection's `journal_mode` and `synchronous` pragmas (for tests of the durability setup).
@@ -155,12 +162,22 @@ public final class Journal {
     // MARK: Row helpers shared by the transitions
 
     static func experiment(_ db: Database, _ id: String) throws -> ExperimentRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM experiments WHERE id = ?", arguments: [id]).map(ExperimentRecord.init(row:))
+        try Row.fetchOne(db, cached: "SELECT * FROM experiments WHERE id = ?", arguments: [id]).map(ExperimentRecord.init(row:))
     }
 
-    /// The experiment, or a ``JournalError`` naming this journal when the ID is not declared.
-    func requireExperiment(_ db: Database, _ id: String) throws -> ExperimentRecord {
-        guard let e = try Self.experiment(db, id) else {
+    /// The mutable fields of one experiment, or nil when the ID is not declared.
+    static func progress(_ db: Database, _ id: String) throws -> ExperimentProgress? {
+        try Row.fetchOne(db, cached: """
+            SELECT state, attempt, worker, counted_failures, infra_failures FROM experiments WHERE id = ?
+            """, arguments: [id]).map { row in
+            ExperimentProgress(state: try state(row["state"]), attempt: row["attempt"], worker: row["worker"],
+                               countedFailures: row["counted_failures"], infraFailures: row["infra_failures"])
+        }
+    }
+
+    /// ``progress(_:_:)``, or a ``JournalError`` naming this journal when the ID is not declared.
+    func requireProgress(_ db: Database, _ id: String) throws -> ExperimentProgress {
+        guard let e = try Self.progress(db, id) else {
             throw JournalError(.unknownExperiment, file: path, "no experiment \(id) is declared")
         }
         return e

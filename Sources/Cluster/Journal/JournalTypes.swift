@@ -56,6 +56,15 @@ public struct JournalExperiment: Sendable, Equatable {
     }
 }
 
+/// The fields of an ``ExperimentRecord`` that transitions change.
+public struct ExperimentProgress: Sendable, Equatable {
+    public var state: ExperimentState
+    public var attempt: Int
+    public var worker: String?
+    public var countedFailures: Int
+    public var infraFailures: Int
+}
+
 /// The journaled state of one experiment.
 public struct ExperimentRecord: Sendable, Equatable {
     public var id: String
@@ -73,6 +82,14 @@ public struct ExperimentRecord: Sendable, Equatable {
     public var countedFailures: Int
     /// Infrastructure failures counted against ``Journal/infraBudget`` since the last operator retry.
     public var infraFailures: Int
+
+    /// The record with `progress` applied.
+    public func with(_ progress: ExperimentProgress) -> ExperimentRecord {
+        var r = self
+        r.state = progress.state; r.attempt = progress.attempt; r.worker = progress.worker
+        r.countedFailures = progress.countedFailures; r.infraFailures = progress.infraFailures
+        return r
+    }
 
     public init(id: String, name: String, kind: String, base: String?, spec: Data, cost: Double,
                 state: ExperimentState, attempt: Int, worker: String?, countedFailures: Int, infraFailures: Int) {

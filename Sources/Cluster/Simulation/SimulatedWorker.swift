@@ -9,16 +9,25 @@ public final class SimulatedWorker: @unchecked Sendable {
     public let id: String
     let endpoint: String
     let slots: Int
-    let duration: @Sendable (Experiment) -> Double
+    let curve: CurveSettings?
+    let duration: @Sendable (String) -> Double
+    let resultBody: @Sendable (String) -> [UInt8]
     private let lock = NSLock()
     private var stopped = false
     private var frozen = false
     private var thread: Thread?
-    /// (experiment, simulated seconds) of every attempt this worker completed.
+    /// (experiment ID, simulated seconds) of every attempt this worker completed.
     public private(set) var completed: [(String, Double)] = []
 
-    public init(id: String, endpoint: String, slots: Int, duration: @escaping @Sendable (Experiment) -> Double) {
-        self.id = id; self.endpoint = endpoint; self.slots = slots; self.duration = duration
+    /// - Parameters:
+    ///   - duration: simulated seconds of an experiment, by ID.
+    ///   - resultBody: the RESULT body to report for an experiment ID (a valid `ExperimentResult`
+    ///     JSON; see ``syntheticResult(_:)``). Computed before the benchmark's clock starts, so the
+    ///     workers cost the coordinator's cores as little as possible.
+    public init(id: String, endpoint: String, slots: Int, curve: CurveSettings? = nil,
+                duration: @escaping @Sendable (String) -> Double, resultBody: @escaping @Sendable (String) -> [UInt8]) {
+        self.id = id; self.endpoint = endpoint; self.slots = slots; self.curve = curve
+        self.duration = duration; self.resultBody = resultBody
     }
 
     public func start() {
@@ -39,11 +48,11 @@ public final class SimulatedWorker: @unchecked Sendable {
     private func loop() throws {
         let context = try ZMQContext()
         defer { context.close() }
-        let socket = try SocketFactory.workerDealer(context, workerID: id, curve: nil)
+        let socket = try SocketFactory.workerDealer(context, workerID: id, curve: curve)
         defer { socket.close() }
         try socket.connect(endpoint)
         var registered = false
-        var running: [AttemptRef: (ends: Date, experiment: Experiment, seconds: Double)] = [:]
+        var running: [AttemptRef: (ends: Date, seconds: Double)] = [:]
         var lastSent = Date.distantPast
         var sequence: UInt64 = 0
         var heartbeat = 1.0  // as a real worker: a HEARTBEAT after one interval of silence
@@ -59,9 +68,8 @@ public final class SimulatedWorker: @unchecked Sendable {
                     switch m {
                     case .welcome(let w): registered = true; heartbeat = Double(w.heartbeatMilliseconds) / 1000
                     case .assign(let a):
-                        guard let e = try? JSONDecoder().decode(Experiment.self, from: Data(a.experimentJSON)) else { continue }
-                        let d = duration(e)
-                        running[a.ref] = (Date().addingTimeInterval(d), e, d)
+                        let d = duration(a.ref.experiment)
+                        running[a.ref] = (Date().addingTimeInterval(d), d)
                     case .disconnect(let reason) where reason != "sweep complete": registered = false; send(hello)
                     default: break
                     }
@@ -70,10 +78,10 @@ public final class SimulatedWorker: @unchecked Sendable {
             let now = Date()
             for (ref, job) in running where job.ends <= now {
                 running[ref] = nil
-                let body = Self.syntheticResult(job.experiment)
+                let body = resultBody(ref.experiment)
                 send(.result(.init(ref: ref, outcome: "succeeded", failureClass: nil, retryable: false, message: "", exitStatus: 0,
                                    body: body, digest: SHA256.hex(body))))
-                lock.withLock { completed.append((job.experiment.id, job.seconds)) }
+                lock.withLock { completed.append((ref.experiment, job.seconds)) }
             }
             if registered, now.timeIntervalSince(lastSent) >= heartbeat {
                 sequence += 1
@@ -83,7 +91,7 @@ public final class SimulatedWorker: @unchecked Sendable {
     }
 
     /// A minimal, valid `ExperimentResult` JSON for `e`.
-    static func syntheticResult(_ e: Experiment) -> [UInt8] {
+    public static func syntheticResult(_ e: Experiment) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let spec = (try? JSONSerialization.jsonObject(with: encoder.encode(e.spec))) ?? [:]
@@ -95,5 +103,11 @@ public final class SimulatedWorker: @unchecked Sendable {
                         "checkpoint_sha256": String(repeating: "0", count: 64)],
         ]
         return [UInt8]((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+    }
+
+    /// The synthetic results of `experiments`, by ID, as a lookup the workers can share.
+    public static func syntheticResults(_ experiments: [Experiment]) -> @Sendable (String) -> [UInt8] {
+        let bodies = Dictionary(uniqueKeysWithValues: experiments.map { ($0.id, syntheticResult($0)) })
+        return { bodies[$0] ?? [] }
     }
 }

@@ -36,7 +36,14 @@ struct ClusterTiming: ParsableCommand {
                 spec.seed = i
                 return Experiment(spec: spec)
             }
-            try emit("dispatch", try ClusterBenchmark.dispatch(noop, workers: workers, slots: slots, directory: "\(dir)/dispatch", port: port))
+            // Pipelined (`slots` per worker: assignments made in one pass share a commit) and lock-step
+            // (one slot: every ASSIGN waits for its own commit), each in the clear and over CURVE.
+            for perWorker in Set([slots, 1]).sorted(by: >) {
+                for curve in [false, true] {
+                    try emit("dispatch", try ClusterBenchmark.dispatch(noop, workers: workers, slots: perWorker, curve: curve,
+                                                                       directory: "\(dir)/dispatch", port: port))
+                }
+            }
             let times = try ClusterBenchmark.detection(trials: trials, heartbeatMs: 1000, liveness: 3, directory: "\(dir)/detection",
                                                        port: port + 1, experiment: noop[0])
             let sorted = times.sorted()
@@ -55,7 +62,7 @@ struct ClusterTiming: ParsableCommand {
             let scale = makespan * Double(schedulingWorkers) / costs.values.reduce(0, +)
             let durations = costs.mapValues { $0 * scale }
             try emit("scheduling", try ClusterBenchmark.scheduling(real, workers: schedulingWorkers, directory: "\(dir)/scheduling",
-                                                                   port: port + 2) { durations[$0.id] ?? 0 })
+                                                                   port: port + 2) { durations[$0] ?? 0 })
         } catch { throw CommandFailure(error) }
     }
 }
