@@ -159,6 +159,10 @@ public final class Pruner {
         public var speedup: Double { Double(macsBefore) / Double(macsAfter) }
     }
 
+    /// Called by ``run()`` after each step with the number of steps taken and, when the schedule has
+    /// a target, the speed-up reached so far (for progress reports).
+    public var onStep: ((_ steps: Int, _ speedup: Double?) -> Void)?
+
     /// Runs the configured schedule: with a target speed-up, steps until base/current MACs reaches
     /// it (or step N ran); otherwise all N steps.
     public func run() throws -> Outcome {
@@ -175,7 +179,10 @@ public final class Pruner {
             times.append(Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18)
             if let target = config.targetSpeedup {
                 macs = try graph.model.counts().macs
+                onStep?(stepsTaken, Double(before.macs) / Double(macs))
                 if Double(before.macs) / Double(macs) >= target { break }
+            } else {
+                onStep?(stepsTaken, nil)
             }
         }
         let total = ContinuousClock.now - start

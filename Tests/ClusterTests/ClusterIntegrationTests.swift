@@ -66,17 +66,36 @@ final class ClusterIntegrationTests: XCTestCase {
 
     /// kill -9 of workers and of the coordinator at random points, restarts on the same journal:
     /// every experiment ends with exactly one result, identical to the local sweep's.
+    ///
+    /// `PRUNEBENCH_CRASH_POINTS=N` (default 4) keeps crashing until N crash points have been
+    /// survived, over as many sweeps (each on a new journal) as that takes: the fault-injection run
+    /// of docs/benchmarks.md uses 100.
     func testRandomCrashesLoseAndDuplicateNothing() throws {
         let expected = try reference().filter { $0.value.spec.leaderboard == "cifar100.resnet18.global_protected" || $0.value.spec.kind == .pretrain }
+        let target = Int(ProcessInfo.processInfo.environment["PRUNEBENCH_CRASH_POINTS"] ?? "") ?? 4
+        var crashes = [String](), sweeps = 0, lost = 0
+        while crashes.count < target {
+            let round = try crashRound(crashes: target - crashes.count, expected: expected)
+            crashes += round.crashes
+            lost += round.lost
+            sweeps += 1
+        }
+        let kinds = Dictionary(grouping: crashes) { $0 == "coordinator" ? "coordinator" : "worker" }.mapValues(\.count)
+        print("crash test: \(crashes.count) crash points (\(kinds)) over \(sweeps) sweeps of \(expected.count) experiments: "
+              + "0 lost, 0 duplicated; \(lost) attempts lost and re-queued")
+    }
+
+    /// One sweep with up to `crashes` random kills; checks it and returns what was killed.
+    func crashRound(crashes limit: Int, expected: [String: ExperimentResult]) throws -> (crashes: [String], lost: Int) {
         let h = try ClusterHarness("crash")
         let timers = ["--heartbeat-ms", "250", "--liveness", "4", "--lease-seconds", "3"]
         var coordinator = try h.startCoordinator(Self.smallFilters, extra: timers)
         var workers = ["w1": try h.startWorker("w1"), "w2": try h.startWorker("w2")]
         var crashes = [String]()
-        for round in 0..<4 {
+        while crashes.count < limit {
             usleep(UInt32.random(in: 1_500_000...3_500_000))
             guard coordinator.isRunning else { break }
-            if round % 2 == 0 {
+            if Bool.random() {
                 kill(coordinator.processIdentifier, SIGKILL); coordinator.waitUntilExit()
                 crashes.append("coordinator")
                 coordinator = try h.startCoordinator([], extra: timers + ["--resume"], name: "coordinator")
@@ -97,7 +116,7 @@ final class ClusterIntegrationTests: XCTestCase {
         try assertSameMetrics(got, expected)
         // Workers that came back after a coordinator restart had their running attempts adopted, none cancelled.
         XCTAssertFalse(h.text("coordinator").contains("cancelled=1"), h.text("coordinator"))
-        print("crash test: \(crashes) -> \(recorded.count) results, \(h.text("coordinator").components(separatedBy: "outcome=lost").count - 1) attempts lost and re-queued")
+        return (crashes, h.text("coordinator").components(separatedBy: "outcome=lost").count - 1)
     }
 
     /// With CURVE and an allowlist, a worker whose key is not listed never registers or gets work.

@@ -133,6 +133,14 @@ public final class ExperimentRunner {
                                          seed: UInt64(spec.seed), transform: data.trainTransform, prefetch: false)
             pruner.calibration = loader.calibrationSource(batches: steps.calibrationBatches)
         }
+        // A progress line at most every 2 s: data-driven criteria can take seconds per step.
+        var lastReport = Date()
+        let log = self.log, total = steps.steps
+        pruner.onStep = { step, speedup in
+            guard Date().timeIntervalSince(lastReport) >= 2 else { return }
+            lastReport = Date()
+            log("prune step \(step)/\(total)" + (speedup.map { String(format: ": speed-up %.3fx of %gx", $0, target) } ?? ""))
+        }
         let outcome = try pruner.run()
         let reached = outcome.speedup >= target
         log("pruned with \(importance) (\(scheme.rawValue)): \(outcome.steps) steps, speed-up \(String(format: "%.3f", outcome.speedup))x"
