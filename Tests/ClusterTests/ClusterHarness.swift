@@ -105,6 +105,33 @@ final class ClusterHarness {
     }
 }
 
+/// The smoke experiments of the cluster tests and their reference results from a local sweep
+/// (computed once per test process).
+enum SmokeCells {
+    /// Every row but hrank: its per-image SVDs take minutes in a debug build (it runs in the local
+    /// sweep tests and the smoke grid), and the tests here are about the cluster, not the criterion.
+    static let methods = ["random", "l1", "l2", "fpgm", "lamp", "bnscale_only", "taylor", "hessian", "obdc", "cp", "thinet",
+                          "slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"].flatMap { ["--method", $0] }
+    /// 33 smoke experiments: the ResNet-18 pretrain and 2 boards x 16 rows at 2x.
+    static let filters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected",
+                          "--leaderboard", "cifar100.resnet18.local", "--speedup", "2"] + methods
+    /// 17 of them (one board), for the crash tests.
+    static let smallFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2"] + methods
+    /// 4 of them (the pretrain and three rows), for the single-fault tests.
+    static let tinyFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2",
+                              "--method", "random", "--method", "l1", "--method", "l2"]
+
+    nonisolated(unsafe) private static var cached: [String: ExperimentResult]?
+
+    /// The local sweep's results for ``filters`` (a superset of the other filters' experiments).
+    static func reference() throws -> [String: ExperimentResult] {
+        if let r = cached { return r }
+        let r = try ClusterHarness.localReference(filters)
+        cached = r
+        return r
+    }
+}
+
 /// The metrics of two result sets are byte-identical, ID by ID.
 func assertSameMetrics(_ a: [String: ExperimentResult], _ b: [String: ExperimentResult], file: StaticString = #filePath, line: UInt = #line) throws {
     XCTAssertEqual(Set(a.keys), Set(b.keys), "different experiments", file: file, line: line)

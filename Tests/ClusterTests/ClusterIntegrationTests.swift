@@ -6,31 +6,13 @@ import XCTest
 
 /// End-to-end: real coordinator and worker processes on loopback, smoke experiments.
 final class ClusterIntegrationTests: XCTestCase {
-    /// Every row but hrank: its per-image SVDs take minutes in a debug build (it runs in the local
-    /// sweep tests and the smoke grid), and the tests here are about the cluster, not the criterion.
-    static let methods = ["random", "l1", "l2", "fpgm", "lamp", "bnscale_only", "taylor", "hessian", "obdc", "cp", "thinet",
-                          "slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"].flatMap { ["--method", $0] }
-    /// 33 smoke experiments: the ResNet-18 pretrain and 2 boards x 16 rows at 2x.
-    static let filters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected",
-                          "--leaderboard", "cifar100.resnet18.local", "--speedup", "2"] + methods
-    /// 17 of them (one board), for the crash tests.
-    static let smallFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2"] + methods
-    nonisolated(unsafe) static var reference: [String: ExperimentResult]?
-
-    func reference() throws -> [String: ExperimentResult] {
-        if let r = Self.reference { return r }
-        let r = try ClusterHarness.localReference(Self.filters)
-        Self.reference = r
-        return r
-    }
-
     /// ≥ 30 experiments over 3 workers (one joining mid-sweep, one drained) while a fuzzer sends
     /// thousands of garbage frames: results identical to a local sweep, one row each.
     func testSweepAcrossThreeWorkersMatchesLocalSweep() throws {
-        let expected = try reference()
+        let expected = try SmokeCells.reference()
         XCTAssertGreaterThanOrEqual(expected.count, 30)
         let h = try ClusterHarness("three")
-        let coordinator = try h.startCoordinator(Self.filters)
+        let coordinator = try h.startCoordinator(SmokeCells.filters)
         let w1 = try h.startWorker("w1"), w2 = try h.startWorker("w2")
         XCTAssertTrue(h.wait(timeout: 60) { h.text("coordinator").contains("result recorded") }, h.text("coordinator"))
 
@@ -71,7 +53,7 @@ final class ClusterIntegrationTests: XCTestCase {
     /// survived, over as many sweeps (each on a new journal) as that takes: the fault-injection run
     /// of docs/benchmarks.md uses 100.
     func testRandomCrashesLoseAndDuplicateNothing() throws {
-        let expected = try reference().filter { $0.value.spec.leaderboard == "cifar100.resnet18.global_protected" || $0.value.spec.kind == .pretrain }
+        let expected = try SmokeCells.reference().filter { $0.value.spec.leaderboard == "cifar100.resnet18.global_protected" || $0.value.spec.kind == .pretrain }
         let target = Int(ProcessInfo.processInfo.environment["PRUNEBENCH_CRASH_POINTS"] ?? "") ?? 4
         var crashes = [String](), sweeps = 0, lost = 0
         while crashes.count < target {
@@ -89,13 +71,16 @@ final class ClusterIntegrationTests: XCTestCase {
     func crashRound(crashes limit: Int, expected: [String: ExperimentResult]) throws -> (crashes: [String], lost: Int) {
         let h = try ClusterHarness("crash")
         let timers = ["--heartbeat-ms", "250", "--liveness", "4", "--lease-seconds", "3"]
-        var coordinator = try h.startCoordinator(Self.smallFilters, extra: timers)
+        var coordinator = try h.startCoordinator(SmokeCells.smallFilters, extra: timers)
         var workers = ["w1": try h.startWorker("w1"), "w2": try h.startWorker("w2")]
         var crashes = [String]()
+        let coordinatorFirst = Bool.random()
         while crashes.count < limit {
             usleep(UInt32.random(in: 1_500_000...3_500_000))
             guard coordinator.isRunning else { break }
-            if Bool.random() {
+            // The first two kills of a round are one of each kind (in random order), the rest at random.
+            let coordinatorNext = crashes.count < 2 ? (crashes.count == 0 ? coordinatorFirst : !coordinatorFirst) : Bool.random()
+            if coordinatorNext {
                 kill(coordinator.processIdentifier, SIGKILL); coordinator.waitUntilExit()
                 crashes.append("coordinator")
                 coordinator = try h.startCoordinator([], extra: timers + ["--resume"], name: "coordinator")
