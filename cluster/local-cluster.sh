@@ -28,10 +28,12 @@ for i in $(seq 1 "$workers"); do
 done
 trap 'kill $coordinator "${pids[@]}" 2>/dev/null; wait' INT TERM
 echo "coordinator pid $coordinator, $workers workers x $slots slots x $threads threads; status: $bin status --journal $dir/journal.db"
-while kill -0 "$coordinator" 2>/dev/null; do
-  sleep 10
-  "$bin" status --journal "$dir/journal.db" 2>/dev/null | head -1 || true
-done
+# A bar with rate and ETA on a terminal, a log line every 10% otherwise; `status` shows the details.
+"$bin" status --journal "$dir/journal.db" --follow --interval 5 || true
 wait "$coordinator"
+# Workers leave when the coordinator says the sweep is complete; one that connected after it left
+# (a re-run of a finished sweep) is idle and is stopped here.
+sleep 2
+kill "${pids[@]}" 2>/dev/null || true
 wait "${pids[@]}" || true
 "$bin" leaderboard --results "$dir/results.jsonl" --out "$dir/leaderboard"

@@ -223,7 +223,7 @@ final class GridTests: XCTestCase {
         assertError(replacingFirst(text, "scheme: local", "scheme: locale"), contains: ["leaderboards[2].scheme", "locale"])
         assertError(replacingFirst(text, "rows: cnn", "rows: cnns"), contains: ["leaderboards[0].rows", "cnns"])
         assertError(replacingFirst(text, "[random, l1,", "[random, l_1,"), contains: ["row_sets.cnn[1]", "l_1"])
-        assertError(replacingFirst(text, "epochs: 1,", "epochs: -1,"), contains: ["profiles.smoke.recipes.cifar_cnn.pretrain.epochs"])
+        assertError(replacingFirst(text, "epochs: 8,", "epochs: -8,"), contains: ["profiles.smoke.recipes.cifar_cnn.pretrain.epochs", "-8"])
         assertError(replacingFirst(text, "variant: cifar", "variant: cifra"), contains: ["models.resnet18_cifar", "variant"])
         assertError(replacingFirst(text, "default_profile: default", "default_profile: fast"), contains: ["default_profile", "fast"])
         assertError(replacingFirst(text, "speedups: [2, 4, 8]", "speedups: [1, 4, 8]"), contains: ["leaderboards[0].speedups[0]"])

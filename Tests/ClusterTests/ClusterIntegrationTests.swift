@@ -115,6 +115,8 @@ final class ClusterIntegrationTests: XCTestCase {
         try FileManager.default.copyItem(atPath: "\(keys)/good.pub", toPath: "\(keys)/allow.txt")
         let filters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2", "--method", "l1"]
         let coordinator = try h.startCoordinator(filters, extra: ["--key", "\(keys)/coordinator.key", "--allow", "\(keys)/allow.txt"])
+        // The operator's view meanwhile: `status --follow` (log lines off a terminal) until the sweep completes.
+        let follow = try h.start("follow", ["status", "--journal", h.journal, "--follow", "--interval", "0.5"])
         let bad = try h.startWorker("bad", extra: ["--key", "\(keys)/bad.key", "--server-key", "\(keys)/coordinator.pub"])
         XCTAssertTrue(h.wait(timeout: 10) { h.text("coordinator").contains("authentication refused") }, h.text("coordinator"))
         let good = try h.startWorker("good", extra: ["--key", "\(keys)/good.key", "--server-key", "\(keys)/coordinator.pub"])
@@ -122,6 +124,8 @@ final class ClusterIntegrationTests: XCTestCase {
         h.finish(good, timeout: 30)
         kill(bad.processIdentifier, SIGTERM)
         h.finish(bad, timeout: 10)
+        XCTAssertEqual(h.finish(follow, timeout: 30), 0, h.text("follow"))
+        XCTAssertTrue(h.text("follow").contains("done=2") && h.text("follow").contains("total=2"), h.text("follow"))
         XCTAssertFalse(h.text("bad").contains("registered"), h.text("bad"))
         XCTAssertFalse(h.text("coordinator").contains("worker=bad"), h.text("coordinator"))
         let journal = try Journal(path: h.journal)

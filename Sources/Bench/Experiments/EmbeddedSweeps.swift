@@ -43,32 +43,32 @@ row_sets:
              slim, group_slim, group_sl, growing_reg, l2_lasso]
 
 profiles:
-  # smoke: the whole fashion grid in <= 30 min on 2 cores (an estimate to confirm once the runner
-  # exists; smoke results are plumbing checks, not benchmark numbers). Budget: 2 cores x 1800 s =
-  # 3600 core-s for 6 runnable pretrain + 597 runnable pruning experiments (the 48 COCO cells need the
-  # detector), i.e. ~60 s for all pretraining and ~5.5 core-s per pruning experiment:
+  # smoke: the whole fashion grid in <= 30 min on 2 cores (measured: docs/grid.md); smoke results are
+  # plumbing checks, not benchmark numbers. Budget: 2 cores x 1800 s = 3600 core-s for 6 runnable
+  # pretrain + 597 runnable pruning experiments (the 48 COCO cells need the detector):
   #   - models at 1/8 width (ResNet-50 CIFAR 1/8: ~20 M MACs at 28x28; ViT-S embed 48, MLP 192);
-  #   - 1024 training / 256 test images; 1 epoch of pretraining, sparse training and finetuning
-  #     (~1 s each per experiment; stage 1 may also be shared across schemes and speedups, §9);
+  #   - 1024 training / 256 test images; 8 epochs of pretraining (1-5 s per epoch and model, so the
+  #     bases are trained models, ~60-80% on the stand-in, rather than near chance), 1 epoch of
+  #     sparse training and of finetuning (~1 s each per experiment);
   #   - 50 pruning steps instead of 400 (the 8x target is reached near step 33), 1 calibration batch
   #     of 32 per step for the data-driven criteria (~1-2 s for 50 steps with MAC recounts).
   smoke:
     width_scale: 0.125
     recipes:
       cifar_cnn:
-        pretrain: {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.05, momentum: 0.9, weight_decay: 5.0e-4, schedule: constant}
+        pretrain: {epochs: 8, batch_size: 32, optimizer: sgd, lr: 0.05, momentum: 0.9, weight_decay: 5.0e-4, schedule: constant}
         sparse:   {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.01, momentum: 0.9, weight_decay: 0, schedule: constant, lambda: 5.0e-4, delta: 1.0e-4}
         finetune: {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.01, momentum: 0.9, weight_decay: 5.0e-4, schedule: constant}
         pruning:  {steps: 50, calibration_batches: 1, calibration_batch_size: 32}
         data:     {train_subset: 1024, test_subset: 256}
       imagenet_cnn:
-        pretrain: {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.05, momentum: 0.9, weight_decay: 1.0e-4, schedule: constant}
+        pretrain: {epochs: 8, batch_size: 32, optimizer: sgd, lr: 0.05, momentum: 0.9, weight_decay: 1.0e-4, schedule: constant}
         sparse:   {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.01, momentum: 0.9, weight_decay: 0, schedule: constant, lambda: 1.0e-4, delta: 1.0e-4}
         finetune: {epochs: 1, batch_size: 32, optimizer: sgd, lr: 0.01, momentum: 0.9, weight_decay: 1.0e-4, schedule: constant}
         pruning:  {steps: 50, calibration_batches: 1, calibration_batch_size: 32}
         data:     {train_subset: 1024, test_subset: 256}
       imagenet_vit:
-        pretrain: {epochs: 1, batch_size: 32, optimizer: adamw, lr: 1.0e-3, weight_decay: 0.05, schedule: constant}
+        pretrain: {epochs: 8, batch_size: 32, optimizer: adamw, lr: 1.0e-3, weight_decay: 0.05, schedule: constant}
         sparse:   {epochs: 1, batch_size: 32, optimizer: adamw, lr: 1.5e-4, weight_decay: 0.3, schedule: constant, lambda: 1.0e-4, delta: 1.0e-4}
         finetune: {epochs: 1, batch_size: 32, optimizer: adamw, lr: 1.5e-4, weight_decay: 0.3, schedule: constant}
         pruning:  {steps: 50, calibration_batches: 1, calibration_batch_size: 32}

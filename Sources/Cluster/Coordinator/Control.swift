@@ -41,9 +41,13 @@ public struct ClusterStatus: Codable, Sendable {
     public var uptimeSeconds: Double
     public var total: Int
     public var counts: [String: Int]
+    /// Results recorded since this coordinator started, and their rate per hour of uptime.
     public var resultsThisRun: Int
     public var ratePerHour: Double
+    /// Seconds left: the expected cost of the unfinished experiments over the cost finished per
+    /// second since this start (nil until something finished).
     public var etaSeconds: Double?
+    /// Every experiment is terminal (succeeded, failed, cancelled or blocked).
     public var complete: Bool
     public var workers: [Worker]
 }
@@ -145,7 +149,8 @@ extension Coordinator {
         let c = counts()
         let uptime = now.timeIntervalSince(started)
         let rate = uptime > 0 ? Double(resultsThisRun) / uptime * 3600 : 0
-        let left = records.count - (c["succeeded"] ?? 0) - (c["failed"] ?? 0) - (c["cancelled"] ?? 0) - (c["blocked"] ?? 0)
+        // Cost still to run (running experiments count whole: their progress is not in cost units).
+        let costLeft = records.values.filter { !$0.state.isTerminal && !isBlocked($0) }.reduce(0) { $0 + $1.cost }
         let ws = workers.values.sorted { $0.id < $1.id }.map { w -> ClusterStatus.Worker in
             let silence = now.timeIntervalSince(w.lastSeen)
             let state = w.draining ? "draining" : silence > config.suspectAfter ? "suspect" : "alive"
@@ -159,6 +164,6 @@ extension Coordinator {
         }
         return ClusterStatus(journal: config.journalPath, incarnation: String(incarnation, radix: 16), uptimeSeconds: uptime,
                              total: records.count, counts: c, resultsThisRun: resultsThisRun, ratePerHour: rate,
-                             etaSeconds: resultsThisRun > 0 ? Double(left) / rate * 3600 : nil, complete: complete, workers: ws)
+                             etaSeconds: costDoneThisRun > 0 ? costLeft / costDoneThisRun * uptime : nil, complete: complete, workers: ws)
     }
 }

@@ -154,6 +154,7 @@ extension Coordinator {
             disposition = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body), now: now)
             if disposition == .recorded {
                 resultsThisRun += 1
+                costDoneThisRun += records[r.ref.experiment]?.cost ?? 0
                 // Other live attempts exist only if more than one was ever allocated.
                 let others = (records[r.ref.experiment]?.attempt ?? 1) > 1 ? try journal.liveAttemptsSuperseded(by: r.ref.experiment) : []
                 for live in others {

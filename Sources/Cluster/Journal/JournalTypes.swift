@@ -107,6 +107,16 @@ public struct ExperimentRecord: Sendable, Equatable {
     }
 }
 
+extension ExperimentRecord {
+    /// Pending behind a base that failed, was cancelled, is itself blocked or is not declared: it
+    /// cannot run until an operator retries the base.
+    public func isBlocked(in records: [String: ExperimentRecord]) -> Bool {
+        guard state == .pending, let base else { return false }
+        guard let b = records[base] else { return true }
+        return b.state == .failed || b.state == .cancelled || b.isBlocked(in: records)
+    }
+}
+
 /// One journaled attempt (cluster.md §4.2). `outcome` is nil while the attempt is live.
 public struct AttemptRecord: Sendable, Equatable {
     public var experiment: String

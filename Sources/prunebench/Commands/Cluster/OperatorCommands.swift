@@ -28,8 +28,16 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a running coordinator's workers, running experiments, counts, rate and ETA.")
     @OptionGroup var target: ControlEndpointOptions
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Follow the sweep until it completes: a bar with rate and ETA on a terminal, log lines otherwise.") var follow = false
+    @Option(help: "Seconds between updates with --follow.") var interval = 2.0
+
+    func validate() throws {
+        if follow && json { throw ValidationError("--follow and --json do not go together") }
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+    }
 
     func run() throws {
+        if follow { return try followSweep() }
         guard let s = try target.send(ControlRequest(op: .status)).status else { throw CommandFailure("the coordinator sent no status") }
         if json {
             let e = JSONEncoder()
@@ -48,6 +56,63 @@ struct StatusCommand: ParsableCommand {
                 print("  \(r.experiment.prefix(12))#\(r.attempt) \(r.name) [\(r.state), \(Int(r.seconds)) s] \(r.detail.suffix(100))")
             }
         }
+    }
+}
+
+extension StatusCommand {
+    /// Polls the coordinator until the sweep is complete. Waits up to a minute for a coordinator that
+    /// is still starting; fails if a coordinator that answered stops answering before completion.
+    func followSweep() throws {
+        let display = ProgressDisplay(logger: LogSetup.logger("prunebench.status"))
+        let endpoint = try target.endpoint()
+        var answered = false
+        var silentSince = Date()
+        while true {
+            let status: ClusterStatus
+            do {
+                guard let s = try ControlClient.request(ControlRequest(op: .status), endpoint: endpoint, timeoutMilliseconds: 5000).status else {
+                    throw CommandFailure("the coordinator sent no status")
+                }
+                status = s
+            } catch {
+                // A coordinator run with --exit-when-done leaves as soon as the sweep is complete (at once
+                // when it was already): the journal says whether it is. Not in the first seconds: a
+                // coordinator still starting may be about to declare new experiments in it.
+                if answered || Date().timeIntervalSince(silentSince) > 10, let total = try completedInJournal() {
+                    return finalLine(display, total: total)
+                }
+                if answered { throw CommandFailure("the coordinator stopped answering before the sweep completed (\(error)); restart it to resume") }
+                if Date().timeIntervalSince(silentSince) > 60 { throw CommandFailure(error) }
+                usleep(UInt32(interval * 1_000_000))
+                continue
+            }
+            answered = true
+            silentSince = Date()
+            let c = status.counts
+            let finished = ["succeeded", "failed", "cancelled", "blocked"].reduce(0) { $0 + (c[$1] ?? 0) }
+            let busy = status.workers.reduce(0) { $0 + $1.slots - $1.free }
+            let slots = status.workers.reduce(0) { $0 + $1.slots }
+            display.update(label: "sweep", done: finished, total: status.total, rate: status.ratePerHour, unit: "exp/h",
+                           overallRemainingSeconds: status.complete ? 0 : status.etaSeconds,
+                           fields: [("failed", "\(c["failed"] ?? 0)"), ("workers", "\(status.workers.count)"), ("slots", "\(busy)/\(slots)")],
+                           rateText: String(format: "%.0f exp/h", status.ratePerHour))
+            if status.complete { return }
+            usleep(UInt32(interval * 1_000_000))
+        }
+    }
+
+    /// With --journal, the number of experiments when every one of them is finished (terminal or
+    /// blocked behind a failed base); nil otherwise, or when there is no journal yet.
+    func completedInJournal() throws -> Int? {
+        guard let path = target.journal, FileManager.default.fileExists(atPath: path) else { return nil }
+        let records: [String: ExperimentRecord]
+        do { records = Dictionary(uniqueKeysWithValues: try Journal(path: path).experiments().map { ($0.id, $0) }) } catch { throw CommandFailure(error) }
+        guard !records.isEmpty, records.values.allSatisfy({ $0.state.isTerminal || $0.isBlocked(in: records) }) else { return nil }
+        return records.count
+    }
+
+    func finalLine(_ display: ProgressDisplay, total: Int) {
+        display.update(label: "sweep", done: total, total: total, rate: 0, unit: "exp/h", overallRemainingSeconds: 0, rateText: "complete")
     }
 }
 
