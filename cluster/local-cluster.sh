@@ -18,7 +18,7 @@ bin=$PWD/.build/release/prunebench
 mkdir -p "$dir"
 threads=$(( $(nproc) / (workers * slots) )); [ "$threads" -ge 1 ] || threads=1
 "$bin" coordinator --journal "$dir/journal.db" --bind "tcp://127.0.0.1:$port" --exit-when-done \
-  --results-out "$dir/results.jsonl" "$@" 2>"$dir/coordinator.log" &
+  --results-out "$dir/results.jsonl" "$@" >"$dir/coordinator.log" 2>&1 &
 coordinator=$!
 pids=()
 for i in $(seq 1 "$workers"); do
