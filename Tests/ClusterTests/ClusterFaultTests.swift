@@ -92,6 +92,61 @@ final class ClusterFaultTests: XCTestCase {
         print("adoption: running attempt adopted \(String(format: "%.2f", adoptedAfter)) s after the coordinator restarted")
     }
 
+    /// kill -9 of a job process (standing for a crash or the OOM killer): the daemon reports it at once
+    /// as failed with the signal, the rest of the sweep goes on and completes; after an operator
+    /// `cancel --retry` on the restarted coordinator the experiment runs again and its result equals
+    /// the local sweep's.
+    func testKilledJobIsReportedFailedAndRetriedByTheOperator() throws {
+        let expected = try expected()
+        let h = try ClusterHarness("jobkill")
+        let coordinator = try h.startCoordinator(SmokeCells.tinyFilters)
+        let w1 = try h.startWorker("w1")
+        // The second job is a pruning experiment (the first is the pretrain they all need).
+        XCTAssertTrue(h.wait(timeout: 120) { Self.started(h.text("w1")).count >= 2 }, h.text("w1"))
+        let line = Self.started(h.text("w1"))[1]
+        let job = try XCTUnwrap(Self.field("pid", of: line).flatMap { pid_t($0) }, String(line))
+        let prefix = try XCTUnwrap(Self.field("attempt", of: line)?.prefix { $0 != "#" }).description
+        kill(job, SIGKILL)
+        let killed = Date()
+        XCTAssertTrue(h.wait(timeout: 10) { h.text("coordinator").contains("outcome=failed") }, h.text("coordinator"))
+        let reported = Date().timeIntervalSince(killed)
+        XCTAssertEqual(h.finish(coordinator, timeout: 300), 0, h.text("coordinator"))
+        h.finish(w1, timeout: 30)
+
+        var journal = try Journal(path: h.journal)
+        XCTAssertEqual(try journal.results().count, expected.count - 1)
+        let failed = try XCTUnwrap(try journal.experiments().first { $0.id.hasPrefix(prefix) })
+        XCTAssertEqual(failed.state, .failed)
+        let attempt = try XCTUnwrap(try journal.attempts(failed.id).last)
+        XCTAssertEqual(attempt.failureClass, .error)
+        XCTAssertTrue(attempt.message?.contains("killed by signal 9") == true, attempt.message ?? "no message")
+
+        // The operator retries it on a restarted coordinator (serving until stopped).
+        let serving = try h.start("coordinator", ["coordinator", "--journal", h.journal, "--bind", h.endpoint, "--resume"])
+        let w2 = try h.startWorker("w2")
+        let retry = try h.start("retry", ["cancel", "--retry", prefix, "--journal", h.journal])
+        XCTAssertEqual(h.finish(retry, timeout: 30), 0, h.text("retry"))
+        XCTAssertTrue(h.wait(timeout: 120) { (try? Journal(path: h.journal).results().count) == expected.count }, h.text("coordinator"))
+        kill(serving.processIdentifier, SIGTERM)
+        kill(w2.processIdentifier, SIGTERM)
+        XCTAssertEqual(h.finish(serving, timeout: 30), 0, h.text("coordinator"))
+        h.finish(w2, timeout: 30)
+
+        journal = try Journal(path: h.journal)
+        XCTAssertEqual(try journal.attempts(failed.id).map(\.outcome), [.failed, .succeeded])
+        let got = Dictionary(uniqueKeysWithValues: try journal.results().map { ($0.experiment, try $0.decoded()) })
+        try assertSameMetrics(got, expected)
+        print("job kill: reported failed \(String(format: "%.2f", reported)) s after kill -9 of the job")
+    }
+
+    /// The `started` lines of a worker log, in order.
+    static func started(_ log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("] started") } }
+
+    /// The value of `key=value` in a log line.
+    static func field(_ key: String, of line: Substring) -> Substring? {
+        line.split(separator: " ").first { $0.hasPrefix(key + "=") }?.dropFirst(key.count + 1)
+    }
+
     /// Whether `pid` exists and is not a zombie waiting to be reaped.
     static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
@@ -102,16 +157,10 @@ final class ClusterFaultTests: XCTestCase {
     }
 
     /// The job process ID of the first `started` line of a worker log.
-    static func jobPID(_ log: String) -> pid_t? {
-        guard let line = log.split(separator: "\n").first(where: { $0.contains("] started") }),
-              let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") }) else { return nil }
-        return pid_t(field.dropFirst(4))
-    }
+    static func jobPID(_ log: String) -> pid_t? { started(log).first.flatMap { field("pid", of: $0) }.flatMap { pid_t($0) } }
 
     /// The 12-character experiment prefix of the first `started` line of a worker log.
     static func firstAttempt(_ log: String) -> String? {
-        guard let line = log.split(separator: "\n").first(where: { $0.contains("] started") }),
-              let field = line.split(separator: " ").first(where: { $0.hasPrefix("attempt=") }) else { return nil }
-        return String(field.dropFirst(8).prefix { $0 != "#" })
+        started(log).first.flatMap { field("attempt", of: $0) }.map { String($0.prefix { $0 != "#" }) }
     }
 }
