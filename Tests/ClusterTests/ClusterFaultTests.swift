@@ -12,7 +12,7 @@ final class ClusterFaultTests: XCTestCase {
     /// The reference results of ``SmokeCells/tinyFilters``'s experiments.
     func expected() throws -> [String: ExperimentResult] {
         try SmokeCells.reference().filter {
-            $0.value.spec.kind == .pretrain || ($0.value.spec.leaderboard == "cifar100.resnet18.global_protected" && ["random", "l1", "l2"].contains($0.value.spec.method))
+            $0.value.spec.kind == .pretrain || ($0.value.spec.leaderboard == "cifar100.resnet18.global_protected" && SmokeCells.tinyMethods.contains($0.value.spec.method ?? ""))
         }
     }
 

@@ -118,8 +118,9 @@ enum SmokeCells {
     /// 17 of them (one board), for the crash tests.
     static let smallFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2"] + methods
     /// 4 of them (the pretrain and three rows), for the single-fault tests.
-    static let tinyFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2",
-                              "--method", "random", "--method", "l1", "--method", "l2"]
+    static let tinyMethods = ["random", "l1", "l2"]
+    static let tinyFilters = ["--profile", "smoke", "--leaderboard", "cifar100.resnet18.global_protected", "--speedup", "2"]
+        + tinyMethods.flatMap { ["--method", $0] }
 
     nonisolated(unsafe) private static var cached: [String: ExperimentResult]?
 

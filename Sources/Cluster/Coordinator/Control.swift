@@ -146,11 +146,9 @@ extension Coordinator {
 
     func status() -> ClusterStatus {
         let now = Date()
-        let c = counts()
+        let (c, costLeft) = tally()
         let uptime = now.timeIntervalSince(started)
         let rate = uptime > 0 ? Double(resultsThisRun) / uptime * 3600 : 0
-        // Cost still to run (running experiments count whole: their progress is not in cost units).
-        let costLeft = records.values.filter { !$0.state.isTerminal && !isBlocked($0) }.reduce(0) { $0 + $1.cost }
         let ws = workers.values.sorted { $0.id < $1.id }.map { w -> ClusterStatus.Worker in
             let silence = now.timeIntervalSince(w.lastSeen)
             let state = w.draining ? "draining" : silence > config.suspectAfter ? "suspect" : "alive"

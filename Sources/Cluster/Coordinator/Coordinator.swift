@@ -146,12 +146,19 @@ public final class Coordinator {
     }
     var checkpointOf: [String: String] = [:]
 
-    /// Experiment counts by state, plus `blocked` (pending behind a failed or cancelled base).
-    func counts() -> [String: Int] {
-        var c = [String: Int]()
-        for r in records.values { c[isBlocked(r) ? "blocked" : r.state.rawValue, default: 0] += 1 }
-        return c
+    /// Experiment counts by state, plus `blocked` (pending behind a failed or cancelled base), and
+    /// the expected cost of the experiments still to run (running ones count whole).
+    func tally() -> (counts: [String: Int], costLeft: Double) {
+        var c = [String: Int](), costLeft = 0.0
+        for r in records.values {
+            let blocked = isBlocked(r)
+            c[blocked ? "blocked" : r.state.rawValue, default: 0] += 1
+            if !blocked && !r.state.isTerminal { costLeft += r.cost }
+        }
+        return (c, costLeft)
     }
+
+    func counts() -> [String: Int] { tally().counts }
 
     func isBlocked(_ r: ExperimentRecord) -> Bool { r.isBlocked(in: records) }
 }

@@ -66,7 +66,7 @@ extension StatusCommand {
         let display = ProgressDisplay(logger: LogSetup.logger("prunebench.status"))
         let endpoint = try target.endpoint()
         var answered = false
-        var silentSince = Date()
+        let silentSince = Date()  // until the first answer
         while true {
             let status: ClusterStatus
             do {
@@ -78,16 +78,14 @@ extension StatusCommand {
                 // A coordinator run with --exit-when-done leaves as soon as the sweep is complete (at once
                 // when it was already): the journal says whether it is. Not in the first seconds: a
                 // coordinator still starting may be about to declare new experiments in it.
-                if answered || Date().timeIntervalSince(silentSince) > 10, let total = try completedInJournal() {
-                    return finalLine(display, total: total)
-                }
+                let silence = Date().timeIntervalSince(silentSince)
+                if answered || silence > 10, let total = try completedInJournal() { return finalLine(display, total: total) }
                 if answered { throw CommandFailure("the coordinator stopped answering before the sweep completed (\(error)); restart it to resume") }
-                if Date().timeIntervalSince(silentSince) > 60 { throw CommandFailure(error) }
+                if silence > 60 { throw CommandFailure(error) }
                 usleep(UInt32(interval * 1_000_000))
                 continue
             }
             answered = true
-            silentSince = Date()
             let c = status.counts
             let finished = ["succeeded", "failed", "cancelled", "blocked"].reduce(0) { $0 + (c[$1] ?? 0) }
             let busy = status.workers.reduce(0) { $0 + $1.slots - $1.free }
