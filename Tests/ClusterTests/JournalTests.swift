@@ -204,6 +204,24 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(try j.attempts(e1.id).map(\.outcome), [.succeeded])
     }
 
+    /// Fencing: a result from a worker other than the attempt's holder is provenance only.
+    func testResultFromAnotherWorkerIsProvenanceOnly() throws {
+        let j = try journal()
+        try j.assign(e1.id, to: "w1", now: 0)
+        XCTAssertEqual(try j.holder(of: e1.id, attempt: 1), "w1")
+        XCTAssertNil(try j.holder(of: e1.id, attempt: 2))
+        let body = JournalFixture.body(e1)
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 1, digest: "forged", body: body, worker: "rogue", now: 5), .stale)
+        XCTAssertTrue(try j.results().isEmpty)
+        XCTAssertEqual(try j.provenance(e1.id).map(\.reason), ["foreign"])
+        XCTAssertEqual(try j.provenance(e1.id).map(\.source), ["rogue"])
+        XCTAssertNotEqual(try j.experiment(e1.id)?.state, .succeeded)
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 1, digest: "d1", body: body, worker: "w1", now: 6), .recorded)
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 1, digest: "forged2", body: body, worker: "rogue", now: 7), .stale,
+                       "fenced after success too")
+        XCTAssertEqual(try j.experiment(e1.id)?.state, .succeeded)
+    }
+
     func testCancelAndStaleResults() throws {
         let j = try journal()
         try j.assign(e1.id, to: "w1", now: 0)

@@ -6,15 +6,17 @@ extension Coordinator {
     func handleWorkerFrames(_ raw: ZMQMessage) throws {
         guard raw.frames.count >= 2 else { return }
         let routingID = String(decoding: raw.frames[0], as: UTF8.self)
+        // Peer-supplied: escaped before it reaches a log line.
+        let peer = PeerText.escaped(raw.frames[0])
         // With CURVE, the ZAP handler names the sender; it must be the routing ID (§13).
         if config.curve != nil, raw.userID != routingID {
             logger.warning("message dropped: User-Id does not match the routing ID",
-                           metadata: ["routing_id": "\(routingID.prefix(64))", "user_id": "\(raw.userID ?? "none")"])
+                           metadata: ["routing_id": "\(peer)", "user_id": "\(PeerText.escaped(raw.userID ?? "none"))"])
             return
         }
         let message: Message
         do { message = try Message.decode(Array(raw.frames.dropFirst())) } catch {
-            logger.warning("malformed message dropped", metadata: ["worker": "\(routingID.prefix(64))", "error": "\(error)"])
+            logger.warning("malformed message dropped", metadata: ["worker": "\(peer)", "error": "\(PeerText.escaped("\(error)", limit: 200))"])
             return
         }
         if case .hello(let h) = message { return try hello(h, routingID: routingID) }
@@ -33,9 +35,9 @@ extension Coordinator {
         case .drain(let d):
             try journal.setDraining(routingID, true)
             workers[routingID]!.draining = true
-            logger.info("worker announced drain", metadata: ["worker": "\(routingID)", "mode": "\(d.mode)"])
+            logger.info("worker announced drain", metadata: ["worker": "\(routingID)", "mode": "\(PeerText.escaped("\(d.mode)"))"])
         case .disconnect(let reason):
-            logger.info("worker disconnected", metadata: ["worker": "\(routingID)", "reason": "\(reason)"])
+            logger.info("worker disconnected", metadata: ["worker": "\(routingID)", "reason": "\(PeerText.escaped(reason, limit: 200))"])
             try release(routingID, reason: "worker disconnected")
         case .hello, .welcome, .assign, .ack, .cancel:
             logger.warning("unexpected command from a worker", metadata: ["worker": "\(routingID)", "command": "\(message.command)"])
@@ -51,7 +53,8 @@ extension Coordinator {
     /// mark lost the attempts the journal gives it that it no longer runs.
     func hello(_ h: Message.Hello, routingID: String) throws {
         guard h.workerID == routingID else {
-            logger.warning("HELLO dropped: worker ID differs from the routing ID", metadata: ["routing_id": "\(routingID)", "worker_id": "\(h.workerID)"])
+            logger.warning("HELLO dropped: worker ID differs from the routing ID",
+                           metadata: ["routing_id": "\(PeerText.escaped(routingID))", "worker_id": "\(PeerText.escaped(h.workerID))"])
             sendRaw(.disconnect(reason: "authentication mismatch"), to: routingID)
             return
         }
@@ -140,18 +143,37 @@ extension Coordinator {
     /// RESULT: journal first, then ACK (§7.1); the first complete result wins (§6.3).
     func result(_ r: Message.ResultReport, from worker: String) throws {
         guard SHA256.hex(r.body) == r.digest else {
-            logger.warning("RESULT dropped: digest mismatch", metadata: ["worker": "\(worker)", "attempt": "\(r.ref)"])
+            logger.warning("RESULT dropped: digest mismatch", metadata: ["worker": "\(worker)", "attempt": "\(PeerText.escaped("\(r.ref)"))"])
             return
         }
         let now = Date().timeIntervalSince1970
+        guard let outcome = AttemptOutcome(rawValue: r.outcome) else {
+            logger.warning("RESULT dropped: unknown outcome", metadata: ["worker": "\(worker)", "outcome": "\(PeerText.escaped(r.outcome))"])
+            return
+        }
+        // Fencing: a result counts only from the worker the journal gives the attempt to. Anything
+        // else is acknowledged as stale (so an honest worker's outbox drains) and, if it claims
+        // success, kept as provenance, never as a result.
+        let holder = try journal.holder(of: r.ref.experiment, attempt: r.ref.attempt)
+        guard holder == worker else {
+            if outcome == .succeeded {
+                _ = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body),
+                                             worker: worker, now: now)
+            }
+            logger.warning("RESULT from a worker that does not hold the attempt: kept as provenance only",
+                           metadata: ["worker": "\(worker)", "attempt": "\(PeerText.escaped("\(r.ref)"))",
+                                      "holder": "\(holder ?? "none")", "outcome": "\(outcome.rawValue)"])
+            send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: ResultDisposition.stale.rawValue)), to: worker)
+            return
+        }
         let disposition: ResultDisposition
-        let outcome = AttemptOutcome(rawValue: r.outcome)!
         if outcome == .succeeded {
             guard let decoded = try? JSONDecoder().decode(ExperimentResult.self, from: Data(r.body)), decoded.id == r.ref.experiment else {
-                logger.warning("RESULT dropped: body is not this experiment's result", metadata: ["worker": "\(worker)", "attempt": "\(r.ref)"])
+                logger.warning("RESULT dropped: body is not this experiment's result", metadata: ["worker": "\(worker)", "attempt": "\(PeerText.escaped("\(r.ref)"))"])
                 return
             }
-            disposition = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body), now: now)
+            disposition = try journal.recordResult(r.ref.experiment, attempt: r.ref.attempt, digest: r.digest, body: Data(r.body),
+                                                   worker: worker, now: now)
             if disposition == .recorded {
                 resultsThisRun += 1
                 costDoneThisRun += records[r.ref.experiment]?.cost ?? 0
@@ -176,7 +198,7 @@ extension Coordinator {
                                                message: r.message, retryable: r.retryable, now: now)
             disposition = .recorded
             logger.info("attempt ended", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "outcome": "\(r.outcome)",
-                                                    "state": "\(state.rawValue)", "message": "\(r.message.prefix(200))"])
+                                                    "state": "\(state.rawValue)", "message": "\(PeerText.escaped(r.message, limit: 200))"])
         }
         try refresh(r.ref.experiment)
         workers[worker]?.held[r.ref] = nil

@@ -12,11 +12,19 @@ extension Journal {
     ///   attempt and digest) and its attempt, if still open, becomes `superseded` → `.duplicate`.
     /// - A cancelled or unknown experiment, or an attempt number never journaled, is provenance
     ///   only → `.stale`.
-    public func recordResult(_ id: String, attempt: Int, digest: String, body: Data, now: Double) throws -> ResultDisposition {
+    /// - Fencing: with `worker`, a result for an attempt the journal gives to another worker is
+    ///   provenance only (reason `foreign`, source = the sender) → `.stale`, whatever the
+    ///   experiment's state. A result counts only from the worker that holds the attempt.
+    public func recordResult(_ id: String, attempt: Int, digest: String, body: Data, worker: String? = nil,
+                             now: Double) throws -> ResultDisposition {
         try queue.write { db in
             guard let e = try Self.progress(db, id), e.state != .cancelled,
-                  try Self.attemptExists(db, id, attempt) else {
-                try Self.insertProvenance(db, id, attempt, digest, body, reason: "stale", source: nil, now: now)
+                  let holder = try Self.attemptWorker(db, id, attempt) else {
+                try Self.insertProvenance(db, id, attempt, digest, body, reason: "stale", source: worker, now: now)
+                return .stale
+            }
+            if let worker, worker != holder {
+                try Self.insertProvenance(db, id, attempt, digest, body, reason: "foreign", source: worker, now: now)
                 return .stale
             }
             if e.state == .succeeded {
@@ -68,9 +76,15 @@ extension Journal {
         }
     }
 
-    static func attemptExists(_ db: Database, _ id: String, _ attempt: Int) throws -> Bool {
-        try Bool.fetchOne(db, cached: "SELECT EXISTS (SELECT 1 FROM attempts WHERE experiment = ? AND attempt = ?)",
-                          arguments: [id, attempt]) ?? false
+    /// The worker the journal gave attempt `attempt` of `id` to, or nil for an attempt never journaled.
+    static func attemptWorker(_ db: Database, _ id: String, _ attempt: Int) throws -> String? {
+        try String.fetchOne(db, cached: "SELECT worker FROM attempts WHERE experiment = ? AND attempt = ?",
+                            arguments: [id, attempt])
+    }
+
+    /// The worker holding attempt `attempt` of `id` in the journal, or nil if it was never journaled.
+    public func holder(of id: String, attempt: Int) throws -> String? {
+        try queue.read { db in try Self.attemptWorker(db, id, attempt) }
     }
 
     /// Keeps a result that is not the experiment's row; a resend of the same provenance is ignored.
