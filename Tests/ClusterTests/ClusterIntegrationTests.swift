@@ -41,6 +41,11 @@ final class ClusterIntegrationTests: XCTestCase {
         let got = try ClusterHarness.results(h.directory.appendingPathComponent("cluster-results.jsonl").path)
         try assertSameMetrics(got, expected)
         XCTAssertTrue(h.text("coordinator").contains("malformed message dropped"))
+        // 3,000 garbage frames cost a few rate-limited lines and a summary, each one printable line.
+        let lines = h.text("coordinator").split(separator: "\n")
+        XCTAssertLessThan(lines.filter { $0.contains("malformed message dropped") }.count, 100)
+        XCTAssertTrue(lines.contains { $0.contains("peer warnings suppressed") }, h.text("coordinator"))
+        XCTAssertFalse(lines.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }, "control bytes in the log")
         let journal = try Journal(path: h.journal)
         XCTAssertEqual(try journal.results().count, expected.count)
         print("cluster: \(got.count) experiments on 3 workers; w3 first work after \(String(format: "%.2f", firstWork)) s")

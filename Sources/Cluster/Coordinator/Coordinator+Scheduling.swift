@@ -27,6 +27,11 @@ extension Coordinator {
         if !orphans.isEmpty, now.timeIntervalSince(started) > config.lease {
             for (ref, w) in orphans { orphans[ref] = nil; try lose(ref, reason: "worker \(w) did not return after the coordinator restart") }
         }
+        if let held = peerWarnings.summary(now: now), !held.isEmpty {
+            logger.warning("peer warnings suppressed", metadata: [
+                "peers": "\(held.count)", "messages": "\(held.reduce(0) { $0 + $1.suppressed })",
+                "top": "\(held.sorted { $0.suppressed > $1.suppressed }.prefix(3).map { "\($0.peer):\($0.suppressed)" }.joined(separator: ","))"])
+        }
         ensureCheckpoints()
         try dispatch(now: now)
         complete = orphans.isEmpty && pulls.isEmpty && records.values.allSatisfy { $0.state.isTerminal || isBlocked($0) }

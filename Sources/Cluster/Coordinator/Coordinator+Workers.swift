@@ -10,12 +10,14 @@ extension Coordinator {
         let peer = PeerText.escaped(raw.frames[0])
         // With CURVE, the ZAP handler names the sender; it must be the routing ID (§13).
         if config.curve != nil, raw.userID != routingID {
+            guard peerWarnings.admit(peer) else { return }
             logger.warning("message dropped: User-Id does not match the routing ID",
                            metadata: ["routing_id": "\(peer)", "user_id": "\(PeerText.escaped(raw.userID ?? "none"))"])
             return
         }
         let message: Message
         do { message = try Message.decode(Array(raw.frames.dropFirst())) } catch {
+            guard peerWarnings.admit(peer) else { return }
             logger.warning("malformed message dropped", metadata: ["worker": "\(peer)", "error": "\(PeerText.escaped("\(error)", limit: 200))"])
             return
         }
@@ -40,6 +42,7 @@ extension Coordinator {
             logger.info("worker disconnected", metadata: ["worker": "\(routingID)", "reason": "\(PeerText.escaped(reason, limit: 200))"])
             try release(routingID, reason: "worker disconnected")
         case .hello, .welcome, .assign, .ack, .cancel:
+            guard peerWarnings.admit(peer) else { return }
             logger.warning("unexpected command from a worker", metadata: ["worker": "\(routingID)", "command": "\(message.command)"])
         }
     }

@@ -33,6 +33,8 @@ public final class Coordinator {
     var progress: [AttemptRef: (detail: String, at: Date)] = [:]
     /// Checkpoints being pulled from the worker that produced them, by digest.
     var pulls: [String: (worker: String, download: ChunkDownload)] = [:]
+    /// Rate limit for warnings about malformed or misdirected peer messages.
+    var peerWarnings = PeerWarnings()
     var resultsThisRun = 0
     /// The summed expected cost (`ExperimentCost`) of the results recorded since this start: with
     /// the cost still to run, it gives an ETA that weighs a ResNet-50 HRank above a ResNet-18 L1.

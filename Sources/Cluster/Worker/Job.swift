@@ -15,12 +15,18 @@ final class Job {
     private var logOffset: UInt64 = 0
     private(set) var lastLine = ""
     private(set) var progressSequence: UInt64 = 0
+    /// The job's address-space cap in bytes, if any.
+    let memoryLimit: Int?
+    /// The kernel's OOM-kill count of this daemon's cgroup when the job started (nil: unreadable).
+    private let oomKillsAtStart: Int?
 
     /// Starts `executable run --spec - --artifacts root --threads threads` for the experiment.
     init(ref: AttemptRef, experimentJSON: [UInt8], experiment: Experiment, executable: String, root: String, threads: Int,
-         dataDirectory: String?) throws {
+         dataDirectory: String?, memoryLimit: Int? = nil) throws {
         self.ref = ref
         self.experiment = experiment
+        self.memoryLimit = memoryLimit
+        self.oomKillsAtStart = OutOfMemory.cgroupKills()
         let dir = URL(fileURLWithPath: root).appendingPathComponent(experiment.id)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         logPath = dir.appendingPathComponent("attempt-\(ref.attempt).log").path
@@ -37,6 +43,7 @@ final class Job {
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["PRUNEBENCH_PARENT_DEATH_SIGNAL"] = "1"
+        if let memoryLimit { env[OutOfMemory.limitVariable] = "\(memoryLimit)" }
         process.environment = env
         let stdin = Pipe()
         process.standardInput = stdin
@@ -85,7 +92,15 @@ final class Job {
             return Self.report(ref, outcome: .cancelled, failure: nil, retryable: false, message: "cancelled", status: status, body: [])
         }
         let what = signalled ? "killed by signal \(status)" : "exit status \(status)"
-        return Self.report(ref, outcome: .failed, failure: .error, retryable: false, message: "\(what): \(lastLine)", status: status, body: [])
+        let tail = OutOfMemory.logTail(logPath)
+        let last = tail.split(separator: "\n").last.map { String($0.suffix(400)) } ?? lastLine
+        if OutOfMemory.classify(signalled: signalled, status: status, logTail: tail, limited: memoryLimit != nil,
+                                killsBefore: oomKillsAtStart, killsAfter: OutOfMemory.cgroupKills()) {
+            let limit = memoryLimit.map { " (job memory limit \(String(format: "%.2f", Double($0) / 1e9)) GB)" } ?? ""
+            return Self.report(ref, outcome: .failed, failure: .oom, retryable: false, message: "out of memory\(limit), \(what): \(last)",
+                               status: status, body: [])
+        }
+        return Self.report(ref, outcome: .failed, failure: .error, retryable: false, message: "\(what): \(last)", status: status, body: [])
     }
 
     static func report(_ ref: AttemptRef, outcome: AttemptOutcome, failure: FailureClass?, retryable: Bool, message: String,

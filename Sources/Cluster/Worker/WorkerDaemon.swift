@@ -15,6 +15,9 @@ public struct WorkerConfig: Sendable {
     /// The `prunebench` executable that runs jobs.
     public var executable: String
     public var dataDirectory: String?
+    /// Address-space cap of each job in bytes (RLIMIT_AS, set by the job on itself before any
+    /// work), so one job cannot take the machine down; nil: no cap.
+    public var jobMemoryBytes: Int?
     public var curve: CurveSettings?
     /// Exit once the coordinator reports the sweep complete and no job runs.
     public var exitWhenComplete = false
@@ -236,7 +239,8 @@ public final class WorkerDaemon {
             guard experiment.id == a.ref.experiment else { throw ClusterError("experiment JSON has ID \(experiment.id)") }
             try runningRecords.add(a.ref)
             let job = try Job(ref: a.ref, experimentJSON: a.experimentJSON, experiment: experiment, executable: config.executable,
-                              root: config.root, threads: a.threads > 0 ? a.threads : config.threadsPerJob, dataDirectory: config.dataDirectory)
+                              root: config.root, threads: a.threads > 0 ? a.threads : config.threadsPerJob, dataDirectory: config.dataDirectory,
+                              memoryLimit: config.jobMemoryBytes)
             jobs[a.ref.experiment] = job
             logger.info("started", metadata: ["attempt": "\(a.ref)", "name": "\(experiment.name)", "pid": "\(job.process.processIdentifier)"])
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bench
+import Cluster
 import CZeroMQ
 import Foundation
 import Tensor
@@ -36,6 +37,11 @@ struct Run: ParsableCommand {
             _ = prunebench_set_parent_death_signal(SIGKILL)
             if getppid() == 1 { throw ExitCode(EXIT_FAILURE) }  // the daemon died before the signal was armed
         }
+        if let limit = ProcessInfo.processInfo.environment[OutOfMemory.limitVariable] {
+            guard let bytes = rlim_t(limit), bytes > 0 else { throw CommandFailure("\(OutOfMemory.limitVariable)=\(limit) is not a byte count") }
+            var rl = rlimit(rlim_cur: bytes, rlim_max: bytes)
+            guard setrlimit(Int32(RLIMIT_AS.rawValue), &rl) == 0 else { throw CommandFailure("cannot cap the job's memory: errno \(errno)") }
+        }
         if let threads { Parallel.setThreadCount(threads) }
         let data: Data
         do {
@@ -60,6 +66,7 @@ struct Run: ParsableCommand {
             throw CommandFailure("experiment \(experiment.id) (\(experiment.name)) needs the detector, which prunebench does not have yet")
         }
         logger.info("running", metadata: ["id": "\(experiment.id)", "name": "\(experiment.name)", "threads": "\(Parallel.threadCount)"])
+        MemoryTestHook.allocateIfAsked(experimentName: experiment.name)
         // The sweep's dataset_path is used when it exists on this machine; otherwise the default.
         var isDirectory: ObjCBool = false
         let sweepPath = experiment.datasetPath.flatMap {

@@ -23,11 +23,13 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "This worker's CURVE key file (prunebench keygen).") var key: String?
     @Option(help: "The coordinator's public key (file or Z85 text).") var serverKey: String?
     @Flag(help: "Exit when the coordinator reports the sweep complete and no job runs.") var exitWhenComplete = false
+    @Option(help: "Cap each job's memory (address space) at this many GB; a job that runs out is recorded as oom.") var jobMemory: Double?
 
     func validate() throws {
         guard slots >= 1, slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (key == nil) != (serverKey == nil) { throw ValidationError("--key and --server-key go together") }
+        if let jobMemory, !(jobMemory >= 0.1 && jobMemory <= 1_000_000) { throw ValidationError("--job-memory must be a number of GB from 0.1") }
     }
 
     func run() throws {
@@ -38,6 +40,7 @@ struct WorkerCommand: ParsableCommand {
                                   root: URL(fileURLWithPath: work).standardizedFileURL.path, executable: SweepCommand.executablePath())
         config.dataDirectory = dataDir
         config.exitWhenComplete = exitWhenComplete
+        config.jobMemoryBytes = jobMemory.map { Int($0 * 1e9) }
         let daemon: WorkerDaemon
         do {
             if let key, let serverKey {
