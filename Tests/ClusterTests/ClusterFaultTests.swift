@@ -139,6 +139,34 @@ final class ClusterFaultTests: XCTestCase {
         print("job kill: reported failed \(String(format: "%.2f", reported)) s after kill -9 of the job")
     }
 
+    /// A job that allocates past the worker's `--job-memory` cap is recorded as `oom` (with the
+    /// cap in its message); the other experiments of the sweep complete with the local sweep's results.
+    func testJobPastItsMemoryCapIsRecordedOOM() throws {
+        let expected = try expected()
+        let h = try ClusterHarness("oom")
+        let coordinator = try h.startCoordinator(SmokeCells.tinyFilters)
+        // The test hook of `prunebench run` (inherited by the worker's jobs): the l2 row allocates 1.5 GB.
+        setenv("PRUNEBENCH_TEST_ALLOCATE_BYTES", "1500000000", 1)
+        setenv("PRUNEBENCH_TEST_ALLOCATE_MATCH", "/l2", 1)
+        let w1 = try h.startWorker("w1", extra: ["--job-memory", "1"])
+        unsetenv("PRUNEBENCH_TEST_ALLOCATE_BYTES")
+        unsetenv("PRUNEBENCH_TEST_ALLOCATE_MATCH")
+        XCTAssertEqual(h.finish(coordinator, timeout: 300), 0, h.text("coordinator"))
+        h.finish(w1, timeout: 30)
+
+        let journal = try Journal(path: h.journal)
+        let l2 = try XCTUnwrap(try journal.experiments().first { $0.name.hasSuffix("/l2") })
+        XCTAssertEqual(l2.state, .failed)
+        let attempt = try XCTUnwrap(try journal.attempts(l2.id).last)
+        XCTAssertEqual(attempt.failureClass, .oom, attempt.message ?? "no message")
+        XCTAssertTrue(attempt.message?.contains("job memory limit 1.00 GB") == true, attempt.message ?? "no message")
+        let got = Dictionary(uniqueKeysWithValues: try journal.results().map { ($0.experiment, try $0.decoded()) })
+        XCTAssertEqual(got.count, expected.count - 1)
+        try assertSameMetrics(got, expected.filter { $0.key != l2.id })
+        XCTAssertTrue(h.text("coordinator").contains("failure_class=oom") || h.text("coordinator").contains("out of memory"),
+                      h.text("coordinator"))
+    }
+
     /// The `started` lines of a worker log, in order.
     static func started(_ log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("] started") } }
 

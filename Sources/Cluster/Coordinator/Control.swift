@@ -50,6 +50,16 @@ public struct ClusterStatus: Codable, Sendable {
     /// Every experiment is terminal (succeeded, failed, cancelled or blocked).
     public var complete: Bool
     public var workers: [Worker]
+    /// Failed experiments with the failure class and message of their last attempt (`oom`,
+    /// `error`, ...), by name.
+    public var failures: [Failure] = []
+
+    public struct Failure: Codable, Sendable {
+        public var experiment: String
+        public var name: String
+        public var failureClass: String
+        public var message: String
+    }
 }
 
 /// The reply to a control request: `ok`, a message, and the status for `status`.
@@ -160,8 +170,14 @@ extension Coordinator {
             return ClusterStatus.Worker(id: w.id, state: state, slots: w.slots, free: w.credit, cores: w.cores,
                                         lastSeenSeconds: silence, running: running)
         }
-        return ClusterStatus(journal: config.journalPath, incarnation: String(incarnation, radix: 16), uptimeSeconds: uptime,
-                             total: records.count, counts: c, resultsThisRun: resultsThisRun, ratePerHour: rate,
-                             etaSeconds: costDoneThisRun > 0 ? costLeft / costDoneThisRun * uptime : nil, complete: complete, workers: ws)
+        var status = ClusterStatus(journal: config.journalPath, incarnation: String(incarnation, radix: 16), uptimeSeconds: uptime,
+                                   total: records.count, counts: c, resultsThisRun: resultsThisRun, ratePerHour: rate,
+                                   etaSeconds: costDoneThisRun > 0 ? costLeft / costDoneThisRun * uptime : nil, complete: complete, workers: ws)
+        status.failures = records.values.filter { $0.state == .failed }.sorted { $0.name < $1.name }.compactMap { r in
+            guard let last = try? journal.attempts(r.id).last else { return nil }
+            return ClusterStatus.Failure(experiment: r.id, name: r.name, failureClass: last.failureClass?.rawValue ?? "error",
+                                         message: String((last.message ?? "").prefix(300)))
+        }
+        return status
     }
 }

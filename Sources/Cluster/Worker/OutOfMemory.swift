@@ -11,7 +11,7 @@ public enum OutOfMemory {
     public static let limitVariable = "PRUNEBENCH_JOB_MEMORY_BYTES"
 
     /// Messages that allocation failures print (Swift runtime, C++ `new`, libc, oneDNN).
-    static let allocationFailures = ["Could not allocate memory", "bad_alloc", "Cannot allocate memory", "out of memory",
+    static let allocationFailures = ["failed to allocate", "Could not allocate memory", "bad_alloc", "Cannot allocate memory", "out of memory",
                                      "could not allocate"]
 
     /// Whether a failed job ran out of memory.
@@ -21,12 +21,12 @@ public enum OutOfMemory {
         return limited && allocationFailures.contains { logTail.contains($0) }
     }
 
-    /// The last 8 KiB of a log file.
+    /// The last 64 KiB of a log file (a crash backtrace follows the message).
     static func logTail(_ path: String) -> String {
         guard let h = FileHandle(forReadingAtPath: path) else { return "" }
         defer { try? h.close() }
         let end = (try? h.seekToEnd()) ?? 0
-        try? h.seek(toOffset: end > 8192 ? end - 8192 : 0)
+        try? h.seek(toOffset: end > 65_536 ? end - 65_536 : 0)
         return String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
     }
 

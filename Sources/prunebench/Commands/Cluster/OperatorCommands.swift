@@ -56,6 +56,9 @@ struct StatusCommand: ParsableCommand {
                 print("  \(r.experiment.prefix(12))#\(r.attempt) \(r.name) [\(r.state), \(Int(r.seconds)) s] \(r.detail.suffix(100))")
             }
         }
+        for f in s.failures {
+            print("failed \(f.experiment.prefix(12)) \(f.name) [\(f.failureClass)] \(f.message.suffix(160))")
+        }
     }
 }
 
