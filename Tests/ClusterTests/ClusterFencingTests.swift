@@ -53,6 +53,13 @@ final class ClusterFencingTests: XCTestCase {
         })
         XCTAssertEqual(disposition, ResultDisposition.stale.rawValue)
 
+        // Then well-formed but hostile messages of every command about w1's attempt: a HELLO
+        // claiming it runs here, heartbeats and progress for it, a failure report for it, fetches
+        // and unsolicited chunks, and the coordinator-to-worker commands.
+        let sent = try hostile(rogue, ref: ref, messages: 2000)
+        XCTAssertEqual(sent, 2000)
+        XCTAssertTrue(h.wait(timeout: 5) { h.text("coordinator").contains("cancelled=1") }, "the claimed attempt was not refused")
+
         XCTAssertEqual(h.finish(coordinator, timeout: 600), 0, h.text("coordinator"))
         h.finish(worker, timeout: 30)
         let journal = try Journal(path: h.journal)
@@ -66,6 +73,38 @@ final class ClusterFencingTests: XCTestCase {
         try assertSameMetrics(got, expected.filter { got[$0.key] != nil })
         XCTAssertFalse(h.text("coordinator").contains("99.99"), h.text("coordinator"))
         XCTAssertTrue(h.text("coordinator").contains("does not hold the attempt"), h.text("coordinator"))
+    }
+
+    /// Sends `messages` well-formed messages of every command about `ref` (which another worker
+    /// holds) from `socket`, registered as `rogue`.
+    private func hostile(_ socket: ZMQSocket, ref: AttemptRef, messages: Int) throws -> Int {
+        let digest = String(repeating: "ab", count: 32)
+        var sent = 0
+        for i in 0..<messages {
+            let message: Message
+            switch i % 12 {
+            case 0: message = .hello(.init(workerID: "rogue", incarnation: UInt64(i), build: "x", cores: 1, slots: 0, draining: false,
+                                           running: [.init(ref: ref, phase: "prune")], unacknowledged: [.init(ref: ref, digest: digest)],
+                                           cached: [digest]))
+            case 1: message = .heartbeat(.init(sequence: UInt64(i), incarnation: 1, freeSlots: 0, running: [ref], draining: false))
+            case 2: message = .progress(.init(ref: ref, sequence: UInt64(i), phase: "finetune", detail: "epoch 99 acc 99.99\nfake"))
+            case 3: message = .result(.init(ref: ref, outcome: AttemptOutcome.failed.rawValue, failureClass: FailureClass.error.rawValue,
+                                            retryable: false, message: "forged failure\n", exitStatus: 1, body: [], digest: SHA256.hex([])))
+            case 4: message = .fetch(.init(digest: digest, offset: i, length: 4096))
+            case 5: message = .chunk(.init(digest: digest, offset: 0, totalSize: 10, bytes: Array(repeating: 7, count: 10)))
+            case 6: message = .ack(.init(ref: ref, digest: digest, disposition: "recorded"))
+            case 7: message = .cancel(.init(ref: ref, reason: "x"))
+            case 8: message = .assign(.init(ref: ref, experimentJSON: Array("{}".utf8), threads: 1, inputs: []))
+            case 9: message = .welcome(.init(incarnation: 1, heartbeatMilliseconds: 1, liveness: 1, leaseMilliseconds: 1, adopted: [ref],
+                                             cancelled: []))
+            case 10: message = .hello(.init(workerID: "w1", incarnation: 9, build: "x", cores: 1, slots: 4, draining: false,
+                                            running: [.init(ref: ref, phase: "prune")], unacknowledged: [], cached: []))
+            default: message = .progress(.init(ref: AttemptRef(digest, i + 1), sequence: 1, phase: "\u{1B}[2J", detail: "\r"))
+            }
+            if try socket.send(message.frames(), dontWait: false) { sent += 1 }
+            if i % 100 == 0 { while try socket.receive(dontWait: true) != nil {} }   // keep the inbound queue short
+        }
+        return sent
     }
 
     /// The next protocol message on `socket` within `timeout` seconds, if any.

@@ -249,6 +249,7 @@ final class JournalTests: XCTestCase {
         XCTAssertFalse(try j.adopt("nope", attempt: 1, worker: "w1", now: 0))
         try j.assign(e1.id, to: "w1", now: 0)
         XCTAssertFalse(try j.adopt(e1.id, attempt: 2, worker: "w1", now: 1), "unknown attempt")
+        XCTAssertFalse(try j.adopt(e1.id, attempt: 1, worker: "rogue", now: 1), "another worker's attempt")
         XCTAssertTrue(try j.adopt(e1.id, attempt: 1, worker: "w1", now: 1), "assigned")
         XCTAssertEqual(try j.experiment(e1.id)?.state, .running)
         XCTAssertTrue(try j.adopt(e1.id, attempt: 1, worker: "w1", now: 2), "running")

@@ -84,12 +84,14 @@ extension Journal {
     /// Succeeds when `attempt` is current: the experiment is `assigned` or `running` with that
     /// attempt, or `pending` because that very attempt was just marked `lost` and nothing newer
     /// was assigned (then the loss is undone, including its infrastructure charge). The state
-    /// becomes `running` and `worker` the holder.
+    /// becomes `running` and `worker` the holder. Only the worker the attempt was given to can
+    /// adopt it (fencing: another worker claiming it in its HELLO is refused).
     /// - Returns: false, changing nothing, otherwise; the caller then cancels the attempt.
     @discardableResult
     public func adopt(_ id: String, attempt: Int, worker: String, now: Double) throws -> Bool {
         try queue.write { db in
-            guard let e = try Self.progress(db, id), e.attempt == attempt, attempt > 0 else { return false }
+            guard let e = try Self.progress(db, id), e.attempt == attempt, attempt > 0,
+                  try Self.attemptWorker(db, id, attempt) == worker else { return false }
             switch e.state {
             case .assigned, .running:
                 break
