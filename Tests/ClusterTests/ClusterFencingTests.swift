@@ -12,22 +12,45 @@ final class ClusterFencingTests: XCTestCase {
     /// acknowledges it as stale, journals it as `foreign` provenance, the sweep completes, and every
     /// recorded metric equals the local sweep's.
     func testForgedResultForAnotherWorkersAttemptIsNotRecorded() throws {
+        try forgeAnotherWorkersResult(curve: false)
+    }
+
+    /// The same with CURVE, the rogue holding an allowlisted key of its own: one compromised worker
+    /// machine cannot forge results for another's attempts.
+    func testAllowlistedWorkerCannotSendResultsForAnotherWorkersAttempt() throws {
+        try forgeAnotherWorkersResult(curve: true)
+    }
+
+    private func forgeAnotherWorkersResult(curve: Bool) throws {
         let expected = try SmokeCells.reference()
-        let h = try ClusterHarness("fencing")
-        let coordinator = try h.startCoordinator(SmokeCells.tinyFilters)
+        let h = try ClusterHarness(curve ? "fencing-curve" : "fencing")
+        let keys = h.directory.appendingPathComponent("keys").path
+        var coordinatorArgs: [String] = [], workerArgs: [String] = [], rogueCurve: CurveSettings?
+        if curve {
+            for name in ["coordinator", "w1", "rogue"] {
+                let p = try h.start("keygen", ["keygen", name, "--dir", keys])
+                XCTAssertEqual(h.finish(p, timeout: 20), 0, h.text("keygen"))
+            }
+            let allow = try String(contentsOfFile: "\(keys)/w1.pub", encoding: .utf8) + "\n"
+                + String(contentsOfFile: "\(keys)/rogue.pub", encoding: .utf8)
+            try allow.write(toFile: "\(keys)/allow.txt", atomically: true, encoding: .utf8)
+            coordinatorArgs = ["--key", "\(keys)/coordinator.key", "--allow", "\(keys)/allow.txt"]
+            workerArgs = ["--key", "\(keys)/w1.key", "--server-key", "\(keys)/coordinator.pub"]
+            rogueCurve = CurveSettings(keys: try CurveKeyPair.load("\(keys)/rogue.key"),
+                                       serverPublicKey: try CurveKeyPair.loadPublicKey("\(keys)/coordinator.pub"))
+        }
+        let coordinator = try h.startCoordinator(SmokeCells.tinyFilters, extra: coordinatorArgs)
         let context = try ZMQContext()
         defer { context.close() }
-        let rogue = try ZMQSocket(context, type: ZMQ_DEALER)
+        let rogue = try SocketFactory.workerDealer(context, workerID: "rogue", curve: rogueCurve)
         defer { rogue.close() }
-        try rogue.set(ZMQ_LINGER, Int32(0))
-        try rogue.set(ZMQ_ROUTING_ID, string: "rogue")
         try rogue.connect(h.endpoint)
         let hello = Message.hello(.init(workerID: "rogue", incarnation: 1, build: "test", cores: 1, slots: 0, draining: false,
                                         running: [], unacknowledged: [], cached: []))
         XCTAssertTrue(h.wait(timeout: 20) { (try? rogue.send(hello.frames(), dontWait: true)) == true
             && (try? self.receive(rogue, timeout: 0.5)).flatMap { $0.flatMap { if case .welcome = $0 { true } else { nil } } } == true })
 
-        let worker = try h.startWorker("w1")
+        let worker = try h.startWorker("w1", extra: workerArgs)
         // The first attempt the journal gives w1.
         var target: AttemptRecord?
         XCTAssertTrue(h.wait(timeout: 60) {
