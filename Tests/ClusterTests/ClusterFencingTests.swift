@@ -1,6 +1,5 @@
 import Bench
 @testable import Cluster
-import CZeroMQ
 import Foundation
 import XCTest
 
@@ -42,13 +41,7 @@ final class ClusterFencingTests: XCTestCase {
         let coordinator = try h.startCoordinator(SmokeCells.tinyFilters, extra: coordinatorArgs)
         let context = try ZMQContext()
         defer { context.close() }
-        let rogue = try SocketFactory.workerDealer(context, workerID: "rogue", curve: rogueCurve)
-        defer { rogue.close() }
-        try rogue.connect(h.endpoint)
-        let hello = Message.hello(.init(workerID: "rogue", incarnation: 1, build: "test", cores: 1, slots: 0, draining: false,
-                                        running: [], unacknowledged: [], cached: []))
-        XCTAssertTrue(h.wait(timeout: 20) { (try? rogue.send(hello.frames(), dontWait: true)) == true
-            && (try? self.receive(rogue, timeout: 0.5)).flatMap { $0.flatMap { if case .welcome = $0 { true } else { nil } } } == true })
+        let rogue = try ScriptedPeer("rogue", context: context, endpoint: h.endpoint, slots: 0, curve: rogueCurve)
 
         let worker = try h.startWorker("w1", extra: workerArgs)
         // The first attempt the journal gives w1.
@@ -66,20 +59,14 @@ final class ClusterFencingTests: XCTestCase {
         object["metrics"] = metrics
         let body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
         let ref = AttemptRef(attempt.experiment, attempt.attempt)
-        let forged = Message.result(.init(ref: ref, outcome: AttemptOutcome.succeeded.rawValue, failureClass: nil, retryable: false,
-                                          message: "", exitStatus: 0, body: body, digest: SHA256.hex(body)))
-        XCTAssertTrue(try rogue.send(forged.frames(), dontWait: false))
-        var disposition: String?
-        XCTAssertTrue(h.wait(timeout: 10) {
-            if case .ack(let a)? = try? self.receive(rogue, timeout: 0.2), a.ref == ref { disposition = a.disposition }
-            return disposition != nil
-        })
+        try rogue.send(ScriptedPeer.success(ref, body: body))
+        let disposition = try rogue.await(timeout: 10) { if case .ack(let a) = $0, a.ref == ref { a.disposition } else { nil } }
         XCTAssertEqual(disposition, ResultDisposition.stale.rawValue)
 
         // Then well-formed but hostile messages of every command about w1's attempt: a HELLO
         // claiming it runs here, heartbeats and progress for it, a failure report for it, fetches
         // and unsolicited chunks, and the coordinator-to-worker commands.
-        let sent = try hostile(rogue, ref: ref, messages: 2000)
+        let sent = try hostile(rogue.socket, ref: ref, messages: 2000)
         XCTAssertEqual(sent, 2000)
         XCTAssertTrue(h.wait(timeout: 5) { h.text("coordinator").contains("cancelled=1") }, "the claimed attempt was not refused")
 
@@ -128,15 +115,5 @@ final class ClusterFencingTests: XCTestCase {
             if i % 100 == 0 { while try socket.receive(dontWait: true) != nil {} }   // keep the inbound queue short
         }
         return sent
-    }
-
-    /// The next protocol message on `socket` within `timeout` seconds, if any.
-    private func receive(_ socket: ZMQSocket, timeout: TimeInterval) throws -> Message? {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if let m = try socket.receive(dontWait: true) { return try Message.decode(m.frames) }
-            usleep(10_000)
-        } while Date() < deadline
-        return nil
     }
 }

@@ -222,6 +222,32 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(try j.experiment(e1.id)?.state, .succeeded)
     }
 
+    func testResultWhoseCheckpointIsLostIsWithdrawnWithinABudget() throws {
+        let j = try journal()
+        try j.assign(e1.id, to: "w1", now: 0)
+        let body = JournalFixture.body(e1)
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 1, digest: "d1", body: body, worker: "w1", now: 1), .recorded)
+        XCTAssertEqual(try j.withdrawResultWithLostArtifact(e1.id, message: "no holder", now: 2), .pending)
+        XCTAssertTrue(try j.results().isEmpty)
+        XCTAssertEqual(try j.provenance(e1.id).map(\.reason), ["artifact_lost"])
+        XCTAssertEqual(try j.provenance(e1.id).map(\.source), ["w1"])
+        let lost = try XCTUnwrap(j.attempts(e1.id).first)
+        XCTAssertEqual(lost.outcome, .lost)
+        XCTAssertEqual(lost.failureClass, .artifactUnavailable)
+        XCTAssertEqual(lost.message, "no holder")
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 1, digest: "d1", body: body, worker: "w1", now: 3), .stale,
+                       "a resend of the withdrawn result does not come back")
+        XCTAssertEqual(try j.experiment(e1.id)?.state, .pending)
+        XCTAssertThrowsError(try j.withdrawResultWithLostArtifact(e1.id, message: "x", now: 3), "nothing recorded to withdraw")
+
+        XCTAssertEqual(try j.assign(e1.id, to: "w2", now: 4), 2)
+        XCTAssertEqual(try j.recordResult(e1.id, attempt: 2, digest: "d1", body: body, worker: "w2", now: 5), .recorded)
+        XCTAssertEqual(try j.withdrawResultWithLostArtifact(e1.id, message: "pulls failed", now: 6), .failed,
+                       "the budget of \(Journal.artifactBudget) lost checkpoints is spent")
+        XCTAssertEqual(try j.experiment(e1.id)?.state, .failed)
+        XCTAssertEqual(try j.attempts(e1.id).last?.message, "pulls failed")
+    }
+
     func testCancelAndStaleResults() throws {
         let j = try journal()
         try j.assign(e1.id, to: "w1", now: 0)

@@ -59,6 +59,8 @@ public struct ClusterStatus: Codable, Sendable {
         public var name: String
         public var failureClass: String
         public var message: String
+        /// Pending experiments that cannot start because this one failed (a pretrain's dependents).
+        public var blocks: Int = 0
     }
 }
 
@@ -176,7 +178,8 @@ extension Coordinator {
         status.failures = records.values.filter { $0.state == .failed }.sorted { $0.name < $1.name }.compactMap { r in
             guard let last = try? journal.attempts(r.id).last else { return nil }
             return ClusterStatus.Failure(experiment: r.id, name: r.name, failureClass: last.failureClass?.rawValue ?? "error",
-                                         message: String((last.message ?? "").prefix(300)))
+                                         message: String((last.message ?? "").prefix(300)),
+                                         blocks: records.values.filter { $0.base == r.id && $0.state == .pending }.count)
         }
         return status
     }

@@ -32,22 +32,58 @@ extension Coordinator {
                 "peers": "\(held.count)", "messages": "\(held.reduce(0) { $0 + $1.suppressed })",
                 "top": "\(held.sorted { $0.suppressed > $1.suppressed }.prefix(3).map { "\($0.peer):\($0.suppressed)" }.joined(separator: ","))"])
         }
-        ensureCheckpoints()
+        try ensureCheckpoints(now: now)
         try dispatch(now: now)
         complete = orphans.isEmpty && pulls.isEmpty && records.values.allSatisfy { $0.state.isTerminal || isBlocked($0) }
     }
 
     /// Pulls every recorded base checkpoint the store lacks (a pull lost to a crash of either side
-    /// starts over) from a registered worker that holds it.
-    func ensureCheckpoints() {
+    /// starts over) from a registered worker that holds it. A checkpoint that cannot be had (every
+    /// pull failed, or no connected worker has held it for a lease) withdraws its pretrain's result:
+    /// the pretrain runs again elsewhere, or fails and blocks its dependents (``ArtifactWatch``).
+    func ensureCheckpoints(now: Date) throws {
         for (digest, pull) in pulls where pull.download.isStalled() {
             pulls[digest] = nil
-            logger.warning("checkpoint pull stalled; starting over", metadata: ["digest": "\(digest.prefix(12))", "from": "\(pull.worker)"])
+            pullFailed(digest, from: pull.worker, why: "no chunk for 5 s", now: now)
         }
-        for digest in Set(checkpointOf.values) where store.path(digest) == nil && pulls[digest] == nil {
-            if let holder = workers.values.filter({ $0.cached.contains(digest) }).map(\.id).sorted().first {
-                startPull(digest: digest, from: holder)
+        for (experiment, digest) in checkpointOf.sorted(by: { $0.key < $1.key })
+        where store.path(digest) == nil && pulls[digest] == nil {
+            if let why = artifacts.exhausted(digest) {
+                try withdraw(experiment, digest: digest, why: "its checkpoint \(digest.prefix(12)) could not be pulled: \(why)")
+                continue
             }
+            guard artifacts.mayTry(digest, now: now) else { continue }
+            if let holder = workers.values.filter({ $0.cached.contains(digest) }).map(\.id).sorted().first {
+                artifacts.holderSeen(digest)
+                startPull(digest: digest, from: holder)
+            } else if artifacts.holderMissing(digest, now: now) > config.lease {
+                try withdraw(experiment, digest: digest,
+                             why: "no connected worker has held its checkpoint \(digest.prefix(12)) for \(Int(config.lease)) s")
+            }
+        }
+    }
+
+    /// Counts a failed pull (with back-off); a holder that says it lacks the file is not asked again.
+    func pullFailed(_ digest: String, from worker: String, why: String, now: Date) {
+        if why.contains("does not have") { workers[worker]?.cached.remove(digest) }
+        let delay = artifacts.pullFailed(digest, why: why, now: now)
+        logger.warning("checkpoint pull failed", metadata: ["digest": "\(digest.prefix(12))", "from": "\(worker)", "error": "\(why)",
+                                                             "retry_in_s": "\(Int(delay))"])
+    }
+
+    /// Withdraws the result of pretrain `experiment`, whose checkpoint cannot be had.
+    func withdraw(_ experiment: String, digest: String, why: String) throws {
+        checkpointOf[experiment] = nil
+        artifacts.forget(digest)
+        let state = try journal.withdrawResultWithLostArtifact(experiment, message: why, now: Date().timeIntervalSince1970)
+        try refresh(experiment)
+        let name = records[experiment]?.name ?? experiment
+        if state == .pending {
+            logger.warning("checkpoint cannot be had: the pretrain runs again", metadata: ["name": "\(name)", "reason": "\(why)"])
+        } else {
+            let blocked = records.values.filter { $0.base == experiment }.count
+            logger.error("checkpoint cannot be had: the pretrain failed and its dependents are blocked",
+                         metadata: ["name": "\(name)", "reason": "\(why)", "blocked": "\(blocked)"])
         }
     }
 

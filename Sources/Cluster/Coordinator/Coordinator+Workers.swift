@@ -224,10 +224,11 @@ extension Coordinator {
         case .done:
             pulls[c.digest] = nil
             store.added(c.digest)
+            artifacts.forget(c.digest)
             logger.info("checkpoint stored", metadata: ["digest": "\(c.digest.prefix(12))", "from": "\(worker)"])
         case .failed(let why):
             pulls[c.digest] = nil
-            logger.error("checkpoint pull failed", metadata: ["digest": "\(c.digest.prefix(12))", "from": "\(worker)", "error": "\(why)"])
+            pullFailed(c.digest, from: worker, why: why, now: Date())
         }
     }
 }

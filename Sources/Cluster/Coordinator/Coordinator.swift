@@ -33,6 +33,8 @@ public final class Coordinator {
     var progress: [AttemptRef: (detail: String, at: Date)] = [:]
     /// Checkpoints being pulled from the worker that produced them, by digest.
     var pulls: [String: (worker: String, download: ChunkDownload)] = [:]
+    /// Failed pulls and missing holders, bounded (``ArtifactWatch``).
+    var artifacts = ArtifactWatch()
     /// Rate limit for warnings about malformed or misdirected peer messages.
     var peerWarnings = PeerWarnings()
     var resultsThisRun = 0

@@ -27,6 +27,11 @@ extension Journal {
                 try Self.insertProvenance(db, id, attempt, digest, body, reason: "foreign", source: worker, now: now)
                 return .stale
             }
+            // A result withdrawn because its checkpoint could not be had does not come back.
+            if try Self.attemptLostItsArtifact(db, id, attempt) {
+                try Self.insertProvenance(db, id, attempt, digest, body, reason: "stale", source: worker, now: now)
+                return .stale
+            }
             if e.state == .succeeded {
                 let recorded = try Row.fetchOne(db, cached: "SELECT attempt, digest FROM results WHERE experiment = ?",
                                                 arguments: [id])
@@ -46,6 +51,42 @@ extension Journal {
             try db.execute(cached: "UPDATE experiments SET state = 'succeeded', worker = NULL WHERE id = ?", arguments: [id])
             return .recorded
         }
+    }
+
+    /// Withdraws the recorded result of a succeeded pretrain whose checkpoint cannot be had (its
+    /// holder is gone or every pull failed): the result moves to provenance (reason
+    /// `artifact_lost`, source = the attempt's worker), its attempt becomes `lost` with class
+    /// `artifact_unavailable` and `message`, and the experiment goes back to `pending`, or to
+    /// `failed` once ``artifactBudget`` results have been lost this way (its dependents are then
+    /// blocked). A resend of a withdrawn result is stale.
+    ///
+    /// - Returns: the experiment's state afterwards.
+    /// - Throws: ``JournalError`` when the experiment is unknown or has no recorded result.
+    @discardableResult
+    public func withdrawResultWithLostArtifact(_ id: String, message: String, now: Double) throws -> ExperimentState {
+        try queue.write { db in
+            let e = try requireProgress(db, id)
+            guard e.state == .succeeded,
+                  let row = try Row.fetchOne(db, cached: "SELECT attempt, digest, body FROM results WHERE experiment = ?", arguments: [id])
+            else { throw JournalError(.invalidTransition, file: path, "withdraw(\(id)): no recorded result") }
+            let attempt: Int = row["attempt"]
+            try Self.insertProvenance(db, id, attempt, row["digest"], row["body"], reason: "artifact_lost",
+                                      source: try Self.attemptWorker(db, id, attempt), now: now)
+            try db.execute(cached: "DELETE FROM results WHERE experiment = ?", arguments: [id])
+            try db.execute(cached: """
+                UPDATE attempts SET outcome = 'lost', failure_class = ?, message = ?, ended_at = ? WHERE experiment = ? AND attempt = ?
+                """, arguments: [FailureClass.artifactUnavailable.rawValue, message, now, id, attempt])
+            let losses = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM attempts WHERE experiment = ? AND failure_class = ?",
+                                          arguments: [id, FailureClass.artifactUnavailable.rawValue]) ?? 0
+            let next: ExperimentState = losses >= Self.artifactBudget ? .failed : .pending
+            try db.execute(cached: "UPDATE experiments SET state = ?, worker = NULL WHERE id = ?", arguments: [next.rawValue, id])
+            return next
+        }
+    }
+
+    static func attemptLostItsArtifact(_ db: Database, _ id: String, _ attempt: Int) throws -> Bool {
+        try String.fetchOne(db, cached: "SELECT failure_class FROM attempts WHERE experiment = ? AND attempt = ?",
+                            arguments: [id, attempt]) == FailureClass.artifactUnavailable.rawValue
     }
 
     /// The other attempts of a succeeded experiment that are still live (no outcome), which the

@@ -13,6 +13,8 @@ public final class Journal {
     public static let countedBudget = 3
     /// Infrastructure failures (`worker_lost`) allowed before an experiment fails (§6.4).
     public static let infraBudget = 5
+    /// How many recorded results of one pretrain may lose their checkpoint before it fails.
+    public static let artifactBudget = 2
 
     /// The journal file.
     public let path: String

@@ -29,6 +29,9 @@ public enum AttemptOutcome: String, Codable, Sendable {
 public enum FailureClass: String, Codable, Sendable, CaseIterable {
     case workerLost = "worker_lost", oom, stalled, preempted, refused, error, diverged
     case targetUnreachable = "target_unreachable"
+    /// A recorded pretrain whose checkpoint the coordinator could not pull (its holder gone or
+    /// failing): the result is withdrawn and the pretrain runs again.
+    case artifactUnavailable = "artifact_unavailable"
 }
 
 /// An experiment as declared by a sweep: identity, specification and expected cost.

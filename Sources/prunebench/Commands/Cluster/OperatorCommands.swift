@@ -57,7 +57,8 @@ struct StatusCommand: ParsableCommand {
             }
         }
         for f in s.failures {
-            print("failed \(f.experiment.prefix(12)) \(f.name) [\(f.failureClass)] \(f.message.suffix(160))")
+            let blocks = f.blocks > 0 ? " (blocks \(f.blocks) experiments)" : ""
+            print("failed \(f.experiment.prefix(12)) \(f.name) [\(f.failureClass)]\(blocks) \(f.message.suffix(160))")
         }
     }
 }
