@@ -4,7 +4,7 @@ import Foundation
 import Models
 import NN
 
-/// Every CNN configuration of ../shared/golden/model_stats.json: names, shapes and order of the
+/// Every CNN configuration of Tests/Fixtures/golden/model_stats.json: names, shapes and order of the
 /// state dict, and parameter and MAC counts (total and per module), exactly.
 final class ModelStatsTests: XCTestCase {
     nonisolated(unsafe) static let stats: [[String: Any]] = try! Fixtures.json("golden/model_stats.json")["models"] as! [[String: Any]]
