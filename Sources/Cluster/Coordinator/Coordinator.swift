@@ -104,6 +104,7 @@ public final class Coordinator {
         var sockets = [router, control]
         if let zap { sockets.append(zap.socket) }
         var lastAllowlistCheck = Date()
+        var finishing: (since: Date, told: Date)?
         while !shouldStop() {
             let readable = try ZMQSocket.pollReadable(sockets, timeoutMilliseconds: 50)
             if readable.count > 2, readable[2] { try zap?.serve() }
@@ -112,10 +113,19 @@ public final class Coordinator {
             if Date().timeIntervalSince(lastAllowlistCheck) > 1 { zap?.reloadIfChanged(); lastAllowlistCheck = Date() }
             try tick()
             if complete && config.exitWhenDone {
-                for id in workers.keys { send(.disconnect(reason: "sweep complete"), to: id) }
-                logger.info("sweep complete", metadata: counts().map { ($0.key, Logger.MetadataValue.string("\($0.value)")) }
-                    .reduce(into: Logger.Metadata()) { $0[$1.0] = $1.1 })
-                return
+                let now = Date()
+                if finishing == nil {
+                    logger.info("sweep complete", metadata: counts().map { ($0.key, Logger.MetadataValue.string("\($0.value)")) }
+                        .reduce(into: Logger.Metadata()) { $0[$1.0] = $1.1 })
+                    finishing = (now, .distantPast)
+                }
+                // Every connected worker is told, again every 0.5 s until it leaves (a message can be
+                // lost while a worker reconnects), for at most 3 s.
+                if workers.isEmpty || now.timeIntervalSince(finishing!.since) > 3 { return }
+                if now.timeIntervalSince(finishing!.told) >= 0.5 {
+                    for id in workers.keys { send(.disconnect(reason: "sweep complete"), to: id) }
+                    finishing!.told = now
+                }
             }
         }
     }
