@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -24,21 +25,25 @@ let package = Package(
         // zmq.h is in /usr/include; libzmq's pkg-config Cflags carry -isystem, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux calls Swift cannot make directly (variadic prctl) and the OpenMP runtime's C ABI.
+        .systemLibrary(name: "CSystem"),
 
-        .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS"]),
+        // Specs, sweeps, the grid, canonical JSON, digests and results: no tensor engine.
+        .target(name: "Experiments", dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                                                    .product(name: "Yams", package: "Yams")]),
+        .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS", "CSystem"]),
         .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "Models", dependencies: ["NN"]),
+        .target(name: "Models", dependencies: ["NN", "Experiments"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Pruning", dependencies: ["Tensor", "NN", "Models"]),
-        .target(name: "Bench", dependencies: ["Tensor", "NN", "Models", "Data", "Pruning",
-                                             .product(name: "Yams", package: "Yams")]),
-        .target(name: "Cluster", dependencies: ["Bench", "Models", "NN", "CZeroMQ",
+        .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
+        .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ", "CSystem",
                                                .product(name: "GRDB", package: "GRDB.swift"),
                                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Tensor", "NN", "Models", "Data", "Bench", "Pruning", "Cluster", "CZeroMQ",
+                "Experiments", "Tensor", "NN", "Models", "Data", "Bench", "Pruning", "Cluster", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -50,8 +55,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Models"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Bench"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

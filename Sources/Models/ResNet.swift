@@ -1,13 +1,6 @@
+import Experiments
 import NN
 import Tensor
-
-/// Which reference definition a CNN builder follows.
-public enum Variant: String, Sendable, CaseIterable, Codable {
-    /// Torch-Pruning's CIFAR zoo: 3x3 stride-1 stem, no max-pool, functional ReLU and pooling.
-    case cifar
-    /// torchvision: 7x7 stride-2 stem, max-pool, ReLU and pooling modules.
-    case imagenet
-}
 
 /// ResNet-18 and ResNet-50 in the CIFAR (Torch-Pruning) and ImageNet (torchvision) variants,
 /// with a width multiplier: stage widths `round(c * width)` for c in (64, 128, 256, 512).

@@ -1,3 +1,4 @@
+import Experiments
 import Bench
 import Foundation
 import Models
@@ -25,7 +26,7 @@ final class ExperimentSpecTests: XCTestCase {
     func testGoldenCanonicalJSONAndID() {
         XCTAssertEqual(Self.golden.canonicalJSON, Self.goldenJSON)
         XCTAssertEqual(Self.golden.id, Self.goldenID)
-        XCTAssertEqual(SHA256.hex(Self.goldenJSON), Self.goldenID)
+        XCTAssertEqual(ContentDigest.hex(Self.goldenJSON), Self.goldenID)
     }
 
     func testIDIsIndependentOfKeyOrder() throws {

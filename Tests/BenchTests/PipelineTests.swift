@@ -1,3 +1,4 @@
+import Experiments
 import Bench
 import Foundation
 import Models
@@ -58,7 +59,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(base.metrics.trainImages, 256)
         XCTAssertEqual(base.metrics.checkpointSHA256.count, 64)
         let basePath = directory.appendingPathComponent(pretrain.id).appendingPathComponent("model.safetensors").path
-        XCTAssertEqual(try ExperimentRunner.fileDigest(basePath), base.metrics.checkpointSHA256)
+        XCTAssertEqual(try ContentDigest.file(atPath: basePath), base.metrics.checkpointSHA256)
         XCTAssertEqual(try Checkpoint.load(basePath).spec, Self.model)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(pretrain.id).appendingPathComponent("result.json").path))
 

@@ -1,3 +1,4 @@
+import Experiments
 import Bench
 @testable import Cluster
 import Foundation
@@ -99,7 +100,7 @@ final class ClusterFencingTests: XCTestCase {
             case 1: message = .heartbeat(.init(sequence: UInt64(i), incarnation: 1, freeSlots: 0, running: [ref], draining: false))
             case 2: message = .progress(.init(ref: ref, sequence: UInt64(i), phase: "finetune", detail: "epoch 99 acc 99.99\nfake"))
             case 3: message = .result(.init(ref: ref, outcome: AttemptOutcome.failed.rawValue, failureClass: FailureClass.error.rawValue,
-                                            retryable: false, message: "forged failure\n", exitStatus: 1, body: [], digest: SHA256.hex([])))
+                                            retryable: false, message: "forged failure\n", exitStatus: 1, body: [], digest: ContentDigest.hex([])))
             case 4: message = .fetch(.init(digest: digest, offset: i, length: 4096))
             case 5: message = .chunk(.init(digest: digest, offset: 0, totalSize: 10, bytes: Array(repeating: 7, count: 10)))
             case 6: message = .ack(.init(ref: ref, digest: digest, disposition: "recorded"))

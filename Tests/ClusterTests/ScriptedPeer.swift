@@ -1,3 +1,4 @@
+import Experiments
 import Bench
 @testable import Cluster
 import Foundation
@@ -52,6 +53,6 @@ final class ScriptedPeer {
     /// A RESULT reporting success for `ref` with `body` (digest computed).
     static func success(_ ref: AttemptRef, body: [UInt8]) -> Message {
         .result(.init(ref: ref, outcome: AttemptOutcome.succeeded.rawValue, failureClass: nil, retryable: false,
-                      message: "", exitStatus: 0, body: body, digest: SHA256.hex(body)))
+                      message: "", exitStatus: 0, body: body, digest: ContentDigest.hex(body)))
     }
 }

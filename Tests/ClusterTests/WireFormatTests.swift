@@ -1,3 +1,4 @@
+import Experiments
 import Bench
 @testable import Cluster
 import XCTest
@@ -16,9 +17,9 @@ final class WireFormatTests: XCTestCase {
                           inputs: [.init(role: "base_checkpoint", experiment: id, digest: digest, size: 1234)])),
             .progress(.init(ref: ref, sequence: 9, phase: "finetune", detail: "epoch 1/1 — ünïcode")),
             .result(.init(ref: ref, outcome: "failed", failureClass: "error", retryable: false, message: "exit status 1",
-                          exitStatus: 1, body: [], digest: SHA256.hex([UInt8]()))),
+                          exitStatus: 1, body: [], digest: ContentDigest.hex([UInt8]()))),
             .result(.init(ref: ref, outcome: "succeeded", failureClass: nil, retryable: false, message: "", exitStatus: 0,
-                          body: Array("{}".utf8), digest: SHA256.hex(Array("{}".utf8)))),
+                          body: Array("{}".utf8), digest: ContentDigest.hex(Array("{}".utf8)))),
             .ack(.init(ref: ref, digest: digest, disposition: "duplicate")),
             .cancel(.init(ref: ref, reason: "superseded")),
             .drain(.init(mode: "finish", deadlineSeconds: 120, reason: "operator")),
@@ -121,7 +122,7 @@ final class WireFormatTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let source = dir.appendingPathComponent("src").path
         try Data(content).write(to: URL(fileURLWithPath: source))
-        let digest = SHA256.hex(content)
+        let digest = ContentDigest.hex(content)
         let download = ChunkDownload(digest: digest, destination: dir.appendingPathComponent("dst").path, expectedSize: nil)
         var queue = download.requests()
         XCTAssertEqual(queue.count, 1)  // size unknown: one request until the first chunk tells it

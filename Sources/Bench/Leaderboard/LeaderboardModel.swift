@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Every leaderboard built from a set of results (docs/leaderboards.md). Built by

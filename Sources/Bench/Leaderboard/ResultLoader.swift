@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A result source that cannot be read, and why: one line naming the file (and line).

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Inline SVG plots of a board for the HTML page: accuracy vs speedup (a line per method) and

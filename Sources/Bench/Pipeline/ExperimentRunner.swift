@@ -1,3 +1,4 @@
+import Experiments
 import Data
 import Foundation
 import Models
@@ -69,7 +70,7 @@ public final class ExperimentRunner {
             kind: .pretrain, seed: spec.seed, threads: Parallel.threadCount, trainFingerprint: data.train.fingerprint,
             testFingerprint: data.test.fingerprint, trainImages: data.train.count, testImages: data.test.count,
             accuracy: run.last, lastEpochAccuracy: run.last, epochAccuracies: run.epochs, parameters: counts.parameters,
-            macs: counts.macs, checkpointSHA256: try Self.fileDigest(path))
+            macs: counts.macs, checkpointSHA256: try ContentDigest.file(atPath: path))
         return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: metrics,
                                 timings: .init(pretrainSeconds: seconds))
     }
@@ -91,7 +92,7 @@ public final class ExperimentRunner {
         guard FileManager.default.fileExists(atPath: basePath) else {
             throw ExperimentError("base experiment \(baseID) has no checkpoint (\(basePath)); run that pretrain experiment first")
         }
-        let baseDigest = try Self.fileDigest(basePath)
+        let baseDigest = try ContentDigest.file(atPath: basePath)
         let (model, baseSpec, _) = try Checkpoint.load(basePath)
         guard baseSpec == spec.model else {
             throw ExperimentError("base checkpoint \(basePath) holds model \(baseSpec.json()), the experiment prunes \(spec.model.json())")
@@ -162,7 +163,7 @@ public final class ExperimentRunner {
             kind: .prune, seed: spec.seed, threads: Parallel.threadCount, trainFingerprint: data.train.fingerprint,
             testFingerprint: data.test.fingerprint, trainImages: data.train.count, testImages: data.test.count,
             accuracy: best, lastEpochAccuracy: run.last, epochAccuracies: run.epochs, parameters: outcome.paramsAfter,
-            macs: outcome.macsAfter, checkpointSHA256: try Self.fileDigest(path))
+            macs: outcome.macsAfter, checkpointSHA256: try ContentDigest.file(atPath: path))
         m.baseID = baseID; m.baseAccuracy = baseAccuracy; m.deltaAccuracy = best - baseAccuracy
         m.accuracyAfterPruning = afterPruning; m.accuracyAfterSparseTraining = sparseAccuracy
         m.parametersBefore = outcome.paramsBefore
@@ -273,10 +274,5 @@ public final class ExperimentRunner {
     func prepareCheckpointPath(_ id: String) throws -> String {
         try FileManager.default.createDirectory(at: artifacts.appendingPathComponent(id), withIntermediateDirectories: true)
         return checkpointPath(id)
-    }
-
-    /// SHA-256 (hex) of a file's bytes.
-    public static func fileDigest(_ path: String) throws -> String {
-        SHA256.hex([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 }

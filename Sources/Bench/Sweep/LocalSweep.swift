@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// What became of one experiment of a local sweep.

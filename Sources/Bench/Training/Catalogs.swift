@@ -1,3 +1,4 @@
+import Experiments
 import Data
 import Models
 import NN

@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 extension Coordinator {
@@ -145,7 +145,7 @@ extension Coordinator {
 
     /// RESULT: journal first, then ACK (§7.1); the first complete result wins (§6.3).
     func result(_ r: Message.ResultReport, from worker: String) throws {
-        guard SHA256.hex(r.body) == r.digest else {
+        guard ContentDigest.hex(r.body) == r.digest else {
             logger.warning("RESULT dropped: digest mismatch", metadata: ["worker": "\(worker)", "attempt": "\(PeerText.escaped("\(r.ref)"))"])
             return
         }

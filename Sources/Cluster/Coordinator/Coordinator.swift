@@ -1,9 +1,7 @@
-import Bench
+import Experiments
 import CZeroMQ
 import Foundation
 import Logging
-import Models
-import NN
 
 /// The coordinator (cluster.md §3): one thread owning the worker ROUTER, the operator ROUTER and
 /// the ZAP handler, the journal (every state change committed before the message it justifies),
@@ -54,10 +52,10 @@ public final class Coordinator {
         store = try CheckpointStore(directory: config.storePath)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var costs = CostTable()
         let declared = try newExperiments.filter { $0.needs.isEmpty }.map { e in
-            JournalExperiment(id: e.id, name: e.name, kind: e.spec.kind.rawValue, base: e.spec.base,
-                              spec: try encoder.encode(e), cost: costs.cost(e))
+            guard let cost = e.cost else { throw ClusterError("experiment \(e.name) has no cost estimate: build the grid with costs") }
+            return JournalExperiment(id: e.id, name: e.name, kind: e.spec.kind.rawValue, base: e.spec.base,
+                                     spec: try encoder.encode(e), cost: cost)
         }
         if !declared.isEmpty {
             let n = try journal.declare(sweepID: sweepID, sweepName: sweepName, experiments: declared)
@@ -175,21 +173,6 @@ public final class Coordinator {
     func counts() -> [String: Int] { tally().counts }
 
     func isBlocked(_ r: ExperimentRecord) -> Bool { r.isBlocked(in: records) }
-}
-
-/// Expected durations (`ExperimentCost`), with MAC counts cached per model.
-public struct CostTable {
-    private var macs: [String: Int] = [:]
-
-    public init() {}
-
-    public mutating func cost(_ e: Experiment) -> Double {
-        let key = e.spec.model.json()
-        if macs[key] == nil { macs[key] = (try? e.spec.model.build().counts().macs) ?? 1_000_000 }
-        let s = e.spec.settings
-        let epochs = (s.pretrain?.epochs ?? 0) + (s.sparse?.epochs ?? 0) + (s.finetune?.epochs ?? 0)
-        return ExperimentCost.estimate(epochs: epochs, images: s.data.trainSubset ?? 50_000, macs: macs[key]!, method: e.spec.method)
-    }
 }
 
 extension Coordinator {

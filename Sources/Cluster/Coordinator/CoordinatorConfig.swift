@@ -51,16 +51,3 @@ struct WorkerSession {
     var suspectLogged = false
     var credit: Int { max(0, slots - held.count) }
 }
-
-/// Expected duration of an experiment, for longest-processing-time-first scheduling (§11):
-/// training images × epochs × MACs, times a factor for the expensive data-driven criteria.
-public enum ExperimentCost {
-    public static func estimate(epochs: Int, images: Int, macs: Int, method: String?) -> Double {
-        let factor: Double = switch method {
-        case "hrank": 4
-        case "thinet", "cp", "hessian", "obdc": 2
-        default: 1
-        }
-        return Double(max(1, epochs)) * Double(max(1, images)) * Double(max(1, macs)) * 3e-9 * factor
-    }
-}

@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 /// The state of one experiment (cluster.md §6.1).

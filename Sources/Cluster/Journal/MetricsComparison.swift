@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 /// Compares the `metrics` of two result bodies (`ExperimentResult` JSON, cluster.md §12). A body

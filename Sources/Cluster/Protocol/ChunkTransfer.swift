@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 /// Serves FETCH requests from files named by digest (the ZeroMQ Guide's chapter 7 pattern).
@@ -66,7 +66,7 @@ final class ChunkDownload {
             if chunk.bytes.isEmpty { return .failed("empty chunk before the end") }
             return .inProgress
         }
-        guard SHA256.hex([UInt8](data)) == digest else { return .failed("digest mismatch for \(digest.prefix(12))") }
+        guard ContentDigest.hex(data) == digest else { return .failed("digest mismatch for \(digest.prefix(12))") }
         do {
             let url = URL(fileURLWithPath: destination)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

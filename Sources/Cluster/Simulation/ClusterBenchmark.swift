@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 import Logging
 

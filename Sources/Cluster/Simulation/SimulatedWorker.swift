@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import CZeroMQ
 import Foundation
 
@@ -80,7 +80,7 @@ public final class SimulatedWorker: @unchecked Sendable {
                 running[ref] = nil
                 let body = resultBody(ref.experiment)
                 send(.result(.init(ref: ref, outcome: "succeeded", failureClass: nil, retryable: false, message: "", exitStatus: 0,
-                                   body: body, digest: SHA256.hex(body))))
+                                   body: body, digest: ContentDigest.hex(body))))
                 lock.withLock { completed.append((ref.experiment, job.seconds)) }
             }
             if registered, now.timeIntervalSince(lastSent) >= heartbeat {

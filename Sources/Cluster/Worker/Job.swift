@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 /// One attempt running as a child `prunebench run` process (cluster.md §9). Its stderr goes to
@@ -106,6 +106,6 @@ final class Job {
     static func report(_ ref: AttemptRef, outcome: AttemptOutcome, failure: FailureClass?, retryable: Bool, message: String,
                        status: Int32, body: [UInt8]) -> Message.ResultReport {
         Message.ResultReport(ref: ref, outcome: outcome.rawValue, failureClass: failure?.rawValue, retryable: retryable,
-                             message: String(message.prefix(4000)), exitStatus: status, body: body, digest: SHA256.hex(body))
+                             message: String(message.prefix(4000)), exitStatus: status, body: body, digest: ContentDigest.hex(body))
     }
 }

@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import CZeroMQ
 import Foundation
 import Logging

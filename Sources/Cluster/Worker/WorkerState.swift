@@ -1,4 +1,4 @@
-import Bench
+import Experiments
 import Foundation
 
 /// Checkpoints the worker holds, by SHA-256: those its pretrain jobs produced and those it

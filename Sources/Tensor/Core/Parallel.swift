@@ -1,4 +1,4 @@
-import CDNNL
+import CSystem
 
 /// Parallel loops on the OpenMP thread team that oneDNN itself runs on.
 ///

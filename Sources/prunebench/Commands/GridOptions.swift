@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bench
+import Experiments
 
 /// The sweep, profile, filters and seeds shared by `grid` and `sweep`.
 struct GridOptions: ParsableArguments {
@@ -19,11 +20,13 @@ struct GridOptions: ParsableArguments {
         }
     }
 
-    /// The filtered grid of the chosen sweep and profile.
+    /// The filtered grid of the chosen sweep and profile, every experiment costed.
     func makeGrid() throws -> Grid {
         let filter = GridFilter(leaderboards: Set(leaderboard), models: Set(model), methods: Set(method),
                                 schemes: Set(scheme.compactMap(Scheme.init(rawValue:))), speedups: Set(speedup))
         let loaded = try sweep.map { try Sweep.load(path: $0) } ?? Sweep.embeddedFashion()
-        return try Grid(sweep: loaded, profile: profile, seeds: seeds, filter: filter)
+        var grid = try Grid(sweep: loaded, profile: profile, seeds: seeds, filter: filter)
+        try grid.estimateCosts()
+        return grid
     }
 }

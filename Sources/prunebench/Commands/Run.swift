@@ -1,7 +1,8 @@
+import Experiments
 import ArgumentParser
 import Bench
 import Cluster
-import CZeroMQ
+import CSystem
 import Foundation
 import Tensor
 

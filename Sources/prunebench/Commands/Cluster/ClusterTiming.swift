@@ -1,3 +1,4 @@
+import Experiments
 import ArgumentParser
 import Bench
 import Cluster
@@ -34,7 +35,7 @@ struct ClusterTiming: ParsableCommand {
                 var spec = template.spec
                 spec.base = nil
                 spec.seed = i
-                return Experiment(spec: spec)
+                return Experiment(spec: spec, cost: 1)
             }
             // Pipelined (`slots` per worker: assignments made in one pass share a commit) and lock-step
             // (one slot: every ASSIGN waits for its own commit), each in the clear and over CURVE.
@@ -54,14 +55,15 @@ struct ClusterTiming: ParsableCommand {
             }
             // Scheduling: the default-profile fashion grid's pruning experiments, durations from the cost
             // model with -30%..+30% noise (from the ID), scaled so the ideal makespan is `makespan`.
-            let real = try Grid(sweep: Sweep.embeddedFashion(), profile: "default").pruning.filter { $0.needs.isEmpty }.map { e -> Experiment in
+            var defaultGrid = try Grid(sweep: Sweep.embeddedFashion(), profile: "default")
+            try defaultGrid.estimateCosts()
+            let real = defaultGrid.pruning.filter { $0.needs.isEmpty }.map { e -> Experiment in
                 var spec = e.spec
                 spec.base = nil
-                return Experiment(spec: spec)
+                return Experiment(spec: spec, cost: e.cost)
             }
             var costs = [String: Double]()
-            var model = CostTable()
-            for e in real { costs[e.id] = model.cost(e) * Double((UInt8(e.id.prefix(2), radix: 16) ?? 0) % 61 + 70) / 100 }
+            for e in real { costs[e.id] = e.cost! * Double((UInt8(e.id.prefix(2), radix: 16) ?? 0) % 61 + 70) / 100 }
             let scale = makespan * Double(schedulingWorkers) / costs.values.reduce(0, +)
             let durations = costs.mapValues { $0 * scale }
             try emit("scheduling", try ClusterBenchmark.scheduling(real, workers: schedulingWorkers, directory: "\(dir)/scheduling",

@@ -1,3 +1,4 @@
+import Experiments
 import ArgumentParser
 import Bench
 import Cluster
@@ -59,7 +60,7 @@ struct CoordinatorCommand: ParsableCommand {
                 sweepName = "\(g.sweep.name)/\(g.profile)"
             } catch { throw CommandFailure(error) }
         }
-        let sweepID = SHA256.hex(experiments.map(\.id).sorted().joined(separator: "\n"))
+        let sweepID = ContentDigest.hex(experiments.map(\.id).sorted().joined(separator: "\n"))
         var config = CoordinatorConfig(bind: bind, control: control ?? CoordinatorConfig.defaultControl(journal: journal),
                                        journalPath: journal, storePath: store ?? journal + ".store")
         config.heartbeatMilliseconds = heartbeatMs

@@ -1,5 +1,4 @@
 import Foundation
-import NN
 
 /// A model configuration, written as the `model` object of the golden `case.json` schema:
 /// `{"arch": "resnet18", "variant": "cifar", "width": 0.25, "input_shape": [1, 28, 28], "num_classes": 10}`.
@@ -88,22 +87,6 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         }
     }
 
-    /// A model built to this spec, with zeroed state.
-    public func build() throws -> Model {
-        try validate()
-        switch arch {
-        case "resnet18", "resnet50":
-            return ResNetBuilder(depth: arch == "resnet18" ? .resnet18 : .resnet50, variant: Variant(rawValue: variant!)!,
-                                 width: width ?? 1, inputChannels: inputShape[0], resolution: inputShape[1], classes: numClasses).build()
-        case "vgg19_bn":
-            return VGGBuilder(variant: Variant(rawValue: variant!)!, width: width ?? 1, inputChannels: inputShape[0],
-                              resolution: inputShape[1], classes: numClasses).build()
-        default:
-            return ViTBuilder(imageSize: inputShape[1], patchSize: patchSize!, inputChannels: inputShape[0], embedDim: embedDim!,
-                              depth: depth!, heads: numHeads!, mlpHidden: mlpHidden!, classes: numClasses).build()
-        }
-    }
-
     /// Canonical JSON (sorted keys), as stored in checkpoint metadata.
     public func json() -> String {
         let e = JSONEncoder()
@@ -116,4 +99,12 @@ public struct ModelSpec: Codable, Sendable, Equatable {
 public struct ModelSpecError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Which reference definition a CNN builder follows.
+public enum Variant: String, Sendable, CaseIterable, Codable {
+    /// Torch-Pruning's CIFAR zoo: 3x3 stride-1 stem, no max-pool, functional ReLU and pooling.
+    case cifar
+    /// torchvision: 7x7 stride-2 stem, max-pool, ReLU and pooling modules.
+    case imagenet
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Models
 import Yams
 
 /// A sweep file (cluster/sweeps/*.yaml, documented in docs/grid.md): datasets, models, profiles

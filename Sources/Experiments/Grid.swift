@@ -1,5 +1,4 @@
 import Foundation
-import Models
 
 /// Which cells of a sweep to expand; an empty set means "all".
 public struct GridFilter: Sendable, Equatable {
@@ -23,9 +22,9 @@ public struct Grid: Sendable {
     public let profile: String
     public let seeds: Int
     /// Pretrain experiments, each once, in first-use order.
-    public let pretrain: [Experiment]
+    public private(set) var pretrain: [Experiment]
     /// Pruning experiments in board, seed, speedup, row order.
-    public let pruning: [Experiment]
+    public private(set) var pruning: [Experiment]
 
     /// All experiments: pretrain first, so every base precedes its dependents.
     public var all: [Experiment] { pretrain + pruning }
@@ -80,6 +79,22 @@ public struct Grid: Sendable {
         }
         self.pretrain = pretrain
         self.pruning = pruning
+    }
+
+    /// Sets every experiment's ``Experiment/cost`` from its model's MAC count (`macs`, called once
+    /// per distinct model) and its settings.
+    public mutating func estimateCosts(macs: (ModelSpec) throws -> Int) rethrows {
+        var cache = [String: Int]()
+        func cost(_ e: Experiment) throws -> Experiment {
+            let key = e.spec.model.json()
+            let m = try cache[key] ?? macs(e.spec.model)
+            cache[key] = m
+            var costed = e
+            costed.cost = ExperimentCost.estimate(e.spec, macs: m)
+            return costed
+        }
+        pretrain = try pretrain.map(cost)
+        pruning = try pruning.map(cost)
     }
 
     /// The model with the profile's width scale applied (CNN width; ViT embedding and MLP sizes,

@@ -1,5 +1,4 @@
 import Foundation
-import Models
 
 /// One experiment as a value (ARCHITECTURE.md, "An experiment is a value"). Its canonical JSON
 /// (`JSONValue.canonical`) is hashed with SHA-256 to give its `id`; the same spec gives the same
@@ -44,7 +43,7 @@ public struct ExperimentSpec: Codable, Equatable, Sendable {
     public var canonicalJSON: String { try! JSONValue.canonical(self) }
 
     /// SHA-256 (hex) of `canonicalJSON`: the experiment's identity.
-    public var id: String { SHA256.hex(canonicalJSON) }
+    public var id: String { ContentDigest.hex(canonicalJSON) }
 
     /// `<board>@<speedup>x/<row>` for pruning experiments (§9), `pretrain/<dataset>/<arch>` otherwise.
     public var readableName: String {
@@ -160,10 +159,14 @@ public struct Experiment: Codable, Equatable, Sendable {
     public var needs: [String]
     /// Where the data lives on this machine, from the sweep (not part of the identity).
     public var datasetPath: String?
+    /// Expected duration in arbitrary units (``ExperimentCost``), set when the grid is costed;
+    /// not part of the identity and not encoded.
+    public var cost: Double?
 
     enum CodingKeys: String, CodingKey { case id, name, spec, needs, datasetPath = "dataset_path" }
 
-    public init(spec: ExperimentSpec, needs: [String] = [], datasetPath: String? = nil) {
+    public init(spec: ExperimentSpec, needs: [String] = [], datasetPath: String? = nil, cost: Double? = nil) {
         self.spec = spec; self.id = spec.id; self.name = spec.readableName; self.needs = needs; self.datasetPath = datasetPath
+        self.cost = cost
     }
 }

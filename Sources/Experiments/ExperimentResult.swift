@@ -13,6 +13,10 @@ public struct ExperimentResult: Codable, Equatable, Sendable {
     public var metrics: Metrics
     public var timings: Timings
 
+    public init(id: String, name: String, spec: ExperimentSpec, metrics: Metrics, timings: Timings) {
+        self.id = id; self.name = name; self.spec = spec; self.metrics = metrics; self.timings = timings
+    }
+
     /// Deterministic outcomes. Accuracies are top-1 in percent; `delta_accuracy` in points.
     public struct Metrics: Codable, Equatable, Sendable {
         public var kind: ExperimentSpec.Kind
@@ -49,6 +53,17 @@ public struct ExperimentResult: Codable, Equatable, Sendable {
         public var regularizer: String?
         public var baseCheckpointSHA256: String?
 
+        /// The fields every experiment records; the pruning-only ones start nil.
+        public init(kind: ExperimentSpec.Kind, seed: Int, threads: Int, trainFingerprint: String, testFingerprint: String,
+                    trainImages: Int, testImages: Int, accuracy: Double, lastEpochAccuracy: Double, epochAccuracies: [Double],
+                    parameters: Int, macs: Int, checkpointSHA256: String) {
+            self.kind = kind; self.seed = seed; self.threads = threads
+            self.trainFingerprint = trainFingerprint; self.testFingerprint = testFingerprint
+            self.trainImages = trainImages; self.testImages = testImages
+            self.accuracy = accuracy; self.lastEpochAccuracy = lastEpochAccuracy; self.epochAccuracies = epochAccuracies
+            self.parameters = parameters; self.macs = macs; self.checkpointSHA256 = checkpointSHA256
+        }
+
         enum CodingKeys: String, CodingKey {
             case kind, seed, threads, accuracy, parameters, macs, importance, regularizer
             case softwareVersion = "software_version", trainFingerprint = "train_fingerprint"
@@ -78,6 +93,10 @@ public struct ExperimentResult: Codable, Equatable, Sendable {
         public var pruneStepSeconds: [Double]?
         public var pruneTotalSeconds: Double?
         public var finetuneSeconds: Double?
+
+        public init(wallSeconds: Double = 0, pretrainSeconds: Double? = nil) {
+            self.wallSeconds = wallSeconds; self.pretrainSeconds = pretrainSeconds
+        }
 
         enum CodingKeys: String, CodingKey {
             case wallSeconds = "wall_seconds", pretrainSeconds = "pretrain_seconds"
