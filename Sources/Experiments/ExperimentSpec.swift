@@ -67,18 +67,18 @@ public enum Scheme: String, Codable, Sendable, CaseIterable {
 
 /// The data an experiment trains and evaluates on.
 public struct DatasetRef: Codable, Equatable, Sendable {
-    /// The data actually used: `cifar100`, `imagenet`, `coco`, `fashion-mnist`.
-    public var name: String
-    /// The benchmark dataset this stands for (`cifar100`, `imagenet`, `coco`).
-    public var role: String
+    /// The data actually used.
+    public var name: DatasetName
+    /// The benchmark dataset this stands for.
+    public var role: DatasetRole
     /// True when `name` is a stand-in for `role`.
     public var standIn: Bool
-    /// Preprocessing that turns `name` into the model's input, e.g. `upscale64_rgb`; nil = none.
-    public var transform: String?
+    /// Preprocessing that turns `name` into the model's input; nil = none.
+    public var transform: DataTransform?
 
     enum CodingKeys: String, CodingKey { case name, role, standIn = "stand_in", transform }
 
-    public init(name: String, role: String, standIn: Bool, transform: String? = nil) {
+    public init(name: DatasetName, role: DatasetRole, standIn: Bool, transform: DataTransform? = nil) {
         self.name = name; self.role = role; self.standIn = standIn; self.transform = transform
     }
 }
@@ -87,12 +87,11 @@ public struct DatasetRef: Codable, Equatable, Sendable {
 public struct TrainPhase: Codable, Equatable, Sendable {
     public var epochs: Int
     public var batchSize: Int
-    public var optimizer: String
+    public var optimizer: OptimizerKind
     public var lr: Double
     public var momentum: Double?
     public var weightDecay: Double
-    /// `multistep:60,80`, `step:30`, `cosine`, `constant`, or `ultralytics`.
-    public var schedule: String
+    public var schedule: LearningRateSchedule
     /// Regularization strength λ (sparse training only).
     public var lambda: Double?
     /// GrowingReg δ (sparse training only).
@@ -102,8 +101,8 @@ public struct TrainPhase: Codable, Equatable, Sendable {
         case epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay", schedule, lambda, delta
     }
 
-    public init(epochs: Int, batchSize: Int, optimizer: String, lr: Double, momentum: Double? = nil, weightDecay: Double,
-                schedule: String, lambda: Double? = nil, delta: Double? = nil) {
+    public init(epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double? = nil, weightDecay: Double,
+                schedule: LearningRateSchedule, lambda: Double? = nil, delta: Double? = nil) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.lr = lr; self.momentum = momentum
         self.weightDecay = weightDecay; self.schedule = schedule; self.lambda = lambda; self.delta = delta
     }

@@ -152,6 +152,16 @@ private struct SweepParser {
         return v
     }
 
+    /// A value of a closed vocabulary, spelled as its raw value.
+    func choice<T: RawRepresentable & CaseIterable>(_ node: Yams.Node, _ field: String, _ type: T.Type) throws -> T
+        where T.RawValue == String {
+        let s = try string(node, field)
+        guard let v = T(rawValue: s) else {
+            throw fail(field, node, "'\(s)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
+
     func bool(_ node: Yams.Node, _ field: String) throws -> Bool {
         switch try scalar(node, field) {
         case "true": return true
@@ -179,12 +189,13 @@ private struct SweepParser {
         for (key, node) in try namedMapping(top["datasets"]!, "datasets") {
             let f = "datasets.\(key)"
             let m = try mapping(node, f, required: ["name", "role", "stand_in"], optional: ["transform", "path", "needs"])
-            let role = try string(m["role"]!, "\(f).role")
-            guard ["cifar100", "imagenet", "coco"].contains(role) else {
-                throw fail("\(f).role", m["role"], "expected cifar100, imagenet or coco, got '\(role)'")
+            let role = try choice(m["role"]!, "\(f).role", DatasetRole.self)
+            let name = try choice(m["name"]!, "\(f).name", DatasetName.self)
+            let transform = try m["transform"].map { try choice($0, "\(f).transform", DataTransform.self) }
+            if let transform, !transform.appliesTo.contains(name) {
+                throw fail("\(f).transform", m["transform"], "'\(transform.rawValue)' applies to \(transform.appliesTo.map(\.rawValue).joined(separator: ", ")), not '\(name.rawValue)'")
             }
-            let ref = DatasetRef(name: try string(m["name"]!, "\(f).name"), role: role, standIn: try bool(m["stand_in"]!, "\(f).stand_in"),
-                                 transform: try m["transform"].map { try string($0, "\(f).transform") })
+            let ref = DatasetRef(name: name, role: role, standIn: try bool(m["stand_in"]!, "\(f).stand_in"), transform: transform)
             datasets[key] = Sweep.Dataset(ref: ref, path: try m["path"].map { try scalar($0, "\(f).path") },
                                           needs: try m["needs"].map { try strings($0, "\(f).needs") } ?? [])
         }
@@ -249,14 +260,8 @@ private struct SweepParser {
             let m = try mapping(node, f, required: ["key", "task", "dataset", "model", "scheme", "speedups", "rows", "recipe"])
             let key = try string(m["key"]!, "\(f).key")
             guard boardKeys.insert(key).inserted else { throw fail("\(f).key", m["key"], "duplicate leaderboard '\(key)'") }
-            let taskName = try string(m["task"]!, "\(f).task")
-            guard let task = ExperimentSpec.Task(rawValue: taskName) else {
-                throw fail("\(f).task", m["task"], "expected classification or detection, got '\(taskName)'")
-            }
-            let schemeName = try string(m["scheme"]!, "\(f).scheme")
-            guard let scheme = Scheme(rawValue: schemeName) else {
-                throw fail("\(f).scheme", m["scheme"], "expected \(Scheme.allCases.map(\.rawValue).joined(separator: ", ")), got '\(schemeName)'")
-            }
+            let task = try choice(m["task"]!, "\(f).task", ExperimentSpec.Task.self)
+            let scheme = try choice(m["scheme"]!, "\(f).scheme", Scheme.self)
             let dataset = try string(m["dataset"]!, "\(f).dataset")
             guard datasets[dataset] != nil else { throw fail("\(f).dataset", m["dataset"], "'\(dataset)' is not listed under datasets") }
             let model = try string(m["model"]!, "\(f).model")
@@ -282,16 +287,10 @@ private struct SweepParser {
     func phase(_ node: Yams.Node, _ f: String, sparse: Bool = false) throws -> TrainPhase {
         let m = try mapping(node, f, required: ["epochs", "batch_size", "optimizer", "lr", "weight_decay", "schedule"] + (sparse ? ["lambda", "delta"] : []),
                             optional: ["momentum"])
-        let optimizer = try string(m["optimizer"]!, "\(f).optimizer")
-        guard ["sgd", "adamw", "ultralytics"].contains(optimizer) else {
-            throw fail("\(f).optimizer", m["optimizer"], "expected sgd, adamw or ultralytics, got '\(optimizer)'")
-        }
-        let schedule = try string(m["schedule"]!, "\(f).schedule")
-        let scheduleOK = ["cosine", "constant", "ultralytics"].contains(schedule)
-            || (schedule.hasPrefix("multistep:") && schedule.dropFirst(10).split(separator: ",", omittingEmptySubsequences: false).allSatisfy { Int($0) != nil })
-            || (schedule.hasPrefix("step:") && Int(schedule.dropFirst(5)) != nil)
-        guard scheduleOK else {
-            throw fail("\(f).schedule", m["schedule"], "expected cosine, constant, ultralytics, multistep:M1,M2,... or step:N, got '\(schedule)'")
+        let optimizer = try choice(m["optimizer"]!, "\(f).optimizer", OptimizerKind.self)
+        let scheduleText = try string(m["schedule"]!, "\(f).schedule")
+        guard let schedule = LearningRateSchedule(scheduleText) else {
+            throw fail("\(f).schedule", m["schedule"], "expected \(LearningRateSchedule.forms), got '\(scheduleText)'")
         }
         return TrainPhase(epochs: try int(m["epochs"]!, "\(f).epochs", min: 0), batchSize: try int(m["batch_size"]!, "\(f).batch_size"),
                           optimizer: optimizer, lr: try double(m["lr"]!, "\(f).lr", positive: true),

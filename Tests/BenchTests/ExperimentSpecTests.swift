@@ -10,11 +10,11 @@ final class ExperimentSpecTests: XCTestCase {
     static let golden = ExperimentSpec(
         kind: .prune, task: .classification,
         model: ModelSpec(arch: "resnet18", variant: "cifar", width: 0.25, inputShape: [1, 28, 28], numClasses: 10),
-        dataset: DatasetRef(name: "fashion-mnist", role: "cifar100", standIn: true),
+        dataset: DatasetRef(name: .fashionMNIST, role: .cifar100, standIn: true),
         method: "l1", scheme: .globalProtected, speedup: 2, leaderboard: "cifar100.resnet18.global_protected",
         base: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", profile: "smoke",
         settings: ExperimentSettings(
-            finetune: TrainPhase(epochs: 1, batchSize: 32, optimizer: "sgd", lr: 0.01, momentum: 0.9, weightDecay: 5e-4, schedule: "constant"),
+            finetune: TrainPhase(epochs: 1, batchSize: 32, optimizer: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 5e-4, schedule: .constant),
             pruning: PruningSettings(steps: 50, calibrationBatches: 1, calibrationBatchSize: 32),
             data: DataSettings(trainSubset: 1024, testSubset: 256)),
         seed: 0)

@@ -39,8 +39,8 @@ final class GridTests: XCTestCase {
                 XCTAssertEqual(grid.countsByLeaderboard.map(\.count), Self.expectedCounts.map(\.count), "\(file) \(profile)")
                 // §9 families: 459 + 102 + 36 + 48.
                 let byFamily = Dictionary(grouping: grid.pruning) { e -> String in
-                    e.spec.dataset.role == "cifar100" ? "cifar" : e.spec.model.arch.hasPrefix("vit") ? "vit"
-                        : e.spec.dataset.role == "coco" ? "coco" : "imagenet_cnn"
+                    e.spec.dataset.role == .cifar100 ? "cifar" : e.spec.model.arch.hasPrefix("vit") ? "vit"
+                        : e.spec.dataset.role == .coco ? "coco" : "imagenet_cnn"
                 }.mapValues(\.count)
                 XCTAssertEqual(byFamily, ["cifar": 459, "imagenet_cnn": 102, "vit": 36, "coco": 48], "\(file)")
                 // One pretrain experiment per (dataset, model): 3 CIFAR + 3 ImageNet + 1 COCO.
@@ -58,8 +58,8 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(rows("imagenet.vit_s16.global_protected"),
                        Set(LeaderboardRows.all).subtracting(["bnscale_only", "obdc", "hrank", "slim", "group_slim"]))
         XCTAssertEqual(rows("coco.yolov8m.global_protected"), Set(LeaderboardRows.all).subtracting(["obdc"]))
-        XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role == "cifar100" }.map { $0.spec.speedup! }), [2, 4, 8])
-        XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role != "cifar100" }.map { $0.spec.speedup! }), [2, 3, 4])
+        XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role == .cifar100 }.map { $0.spec.speedup! }), [2, 4, 8])
+        XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role != .cifar100 }.map { $0.spec.speedup! }), [2, 3, 4])
         // Only regularizer rows carry sparse-training settings (the criterion track has no stage 1).
         for e in grid.pruning {
             XCTAssertEqual(e.spec.settings.sparse != nil, LeaderboardRows.regularizers.contains(e.spec.method!), e.name)
@@ -104,7 +104,7 @@ final class GridTests: XCTestCase {
         let paper = try Grid(sweep: try load("pruningbench.yaml"), profile: "paper")
         let fashion = try Grid(sweep: try load("fashion.yaml"), profile: "paper")
         let shared = Set(paper.all.map(\.id)).intersection(fashion.all.map(\.id))
-        XCTAssertEqual(shared, Set(paper.all.filter { $0.spec.dataset.role == "coco" }.map(\.id)))
+        XCTAssertEqual(shared, Set(paper.all.filter { $0.spec.dataset.role == .coco }.map(\.id)))
     }
 
     func testSeedsRepeatEveryCell() throws {
@@ -161,14 +161,14 @@ final class GridTests: XCTestCase {
         let grid = try Grid(sweep: try load("fashion.yaml"))
         for e in grid.all {
             switch e.spec.dataset.role {
-            case "cifar100":
-                XCTAssertEqual(e.spec.dataset, DatasetRef(name: "fashion-mnist", role: "cifar100", standIn: true))
+            case .cifar100:
+                XCTAssertEqual(e.spec.dataset, DatasetRef(name: .fashionMNIST, role: .cifar100, standIn: true))
                 XCTAssertEqual(e.spec.model.variant, "cifar")
-            case "imagenet":
-                XCTAssertEqual(e.spec.dataset, DatasetRef(name: "fashion-mnist", role: "imagenet", standIn: true, transform: "upscale64_rgb"))
+            case .imagenet:
+                XCTAssertEqual(e.spec.dataset, DatasetRef(name: .fashionMNIST, role: .imagenet, standIn: true, transform: .upscale64RGB))
                 XCTAssertEqual(e.spec.model.inputShape, [3, 64, 64])
             default:
-                XCTAssertEqual(e.spec.dataset.role, "coco")
+                XCTAssertEqual(e.spec.dataset.role, .coco)
                 XCTAssertEqual(e.needs, ["detector"])
             }
         }
@@ -231,6 +231,40 @@ final class GridTests: XCTestCase {
         assertError("name: [unclosed", contains: ["not valid YAML"])
         XCTAssertThrowsError(try Sweep.load(path: "/nonexistent/sweep.yaml")) { error in
             XCTAssertTrue(String(describing: error).contains("/nonexistent/sweep.yaml"))
+        }
+    }
+
+    /// A misspelled dataset name, transform, optimizer or schedule is refused when the sweep is
+    /// read (so `grid` refuses it), with the file, the line and the field.
+    func testMisspelledVocabularyIsNamedWithItsLine() throws {
+        let text = try fashionText()
+        func line(of needle: String) -> String {
+            let prefix = text[..<text.range(of: needle)!.lowerBound]
+            return "line \(prefix.filter { $0 == "\n" }.count + 1)"
+        }
+        let dataset = "cifar100: {name: fashion-mnist"
+        assertError(replacingFirst(text, dataset, "cifar100: {name: fashion-mnsit"),
+                    contains: ["datasets.cifar100.name", line(of: dataset), "'fashion-mnsit' is not one of", "fashion-mnist"])
+        assertError(replacingFirst(text, "transform: upscale64_rgb", "transform: upscale46_rgb"),
+                    contains: ["datasets.imagenet.transform", line(of: "transform: upscale64_rgb"), "upscale46_rgb", "upscale64_rgb"])
+        let optimizer = "optimizer: sgd"
+        assertError(replacingFirst(text, optimizer, "optimizer: sdg"),
+                    contains: ["profiles.smoke.recipes.cifar_cnn.pretrain.optimizer", line(of: optimizer), "'sdg'"])
+        let schedule = "schedule: constant"
+        assertError(replacingFirst(text, schedule, "schedule: constnat"),
+                    contains: ["profiles.smoke.recipes.cifar_cnn.pretrain.schedule", line(of: schedule), "'constnat'"])
+        assertError(replacingFirst(text, schedule, "schedule: 'multistep:8,4'"), contains: ["pretrain.schedule", "multistep:8,4"])
+        assertError(replacingFirst(text, dataset, "cifar100: {name: cifar100, transform: upscale64_rgb"),
+                    contains: ["datasets.cifar100.transform", "applies to fashion-mnist"])
+    }
+
+    /// Typed schedules spell back exactly as written, so experiment IDs did not change.
+    func testSchedulesRoundTripTheirSpelling() throws {
+        for text in ["cosine", "constant", "ultralytics", "multistep:60,80", "step:30"] {
+            XCTAssertEqual(LearningRateSchedule(text)?.description, text)
+        }
+        for bad in ["multistep:", "multistep:80,60", "multistep:060", "step:0", "step:-3", "Cosine", "multistep:6,,8"] {
+            XCTAssertNil(LearningRateSchedule(bad), bad)
         }
     }
 }

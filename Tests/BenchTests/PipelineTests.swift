@@ -8,10 +8,10 @@ import XCTest
 /// first 256 Fashion-MNIST images, one epoch per phase, a few pruning steps.
 final class PipelineTests: XCTestCase {
     static let model = ModelSpec(arch: "resnet18", variant: "cifar", width: 0.0625, inputShape: [1, 28, 28], numClasses: 10)
-    static let dataset = DatasetRef(name: "fashion-mnist", role: "cifar100", standIn: true)
+    static let dataset = DatasetRef(name: .fashionMNIST, role: .cifar100, standIn: true)
     static let data = DataSettings(trainSubset: 256, testSubset: 128)
-    static let phase = TrainPhase(epochs: 1, batchSize: 32, optimizer: "sgd", lr: 0.05, momentum: 0.9, weightDecay: 5e-4,
-                                  schedule: "constant")
+    static let phase = TrainPhase(epochs: 1, batchSize: 32, optimizer: .sgd, lr: 0.05, momentum: 0.9, weightDecay: 5e-4,
+                                  schedule: .constant)
 
     static var pretrainSpec: ExperimentSpec {
         ExperimentSpec(kind: .pretrain, task: .classification, model: model, dataset: dataset, profile: "test",
@@ -22,8 +22,8 @@ final class PipelineTests: XCTestCase {
         var finetune = phase; finetune.lr = 0.01
         var sparse: TrainPhase?
         if ["slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"].contains(method) {
-            sparse = TrainPhase(epochs: 1, batchSize: 32, optimizer: "sgd", lr: 0.01, momentum: 0.9, weightDecay: 0,
-                                schedule: "constant", lambda: 5e-4, delta: 1e-4)
+            sparse = TrainPhase(epochs: 1, batchSize: 32, optimizer: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 0,
+                                schedule: .constant, lambda: 5e-4, delta: 1e-4)
         }
         return ExperimentSpec(kind: .prune, task: .classification, model: model, dataset: dataset, method: method,
                               scheme: .globalProtected, speedup: speedup, leaderboard: "cifar100.resnet18.global_protected",
@@ -38,7 +38,7 @@ final class PipelineTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        do { _ = try DatasetCatalog.load("fashion-mnist", directory: nil, trainLimit: 1, testLimit: 1) } catch {
+        do { _ = try DatasetCatalog.load(.fashionMNIST, directory: nil, trainLimit: 1, testLimit: 1) } catch {
             throw XCTSkip("Fashion-MNIST is not installed (\(error))")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
@@ -118,12 +118,12 @@ final class PipelineTests: XCTestCase {
     }
 
     func testScheduleMapping() throws {
-        let step = TrainPhase(epochs: 9, batchSize: 8, optimizer: "sgd", lr: 0.1, weightDecay: 0, schedule: "step:3")
+        let step = TrainPhase(epochs: 9, batchSize: 8, optimizer: .sgd, lr: 0.1, weightDecay: 0, schedule: .step(3))
         let c = try ExperimentRunner.trainingConfig(step, seed: 2)
         XCTAssertEqual(c.schedule, .multistep); XCTAssertEqual(c.milestones, [3, 6]); XCTAssertEqual(c.seed, 2)
-        var multi = step; multi.schedule = "multistep:6,8"
+        var multi = step; multi.schedule = .multistep([6, 8])
         XCTAssertEqual(try ExperimentRunner.trainingConfig(multi, seed: 0).milestones, [6, 8])
-        var yolo = step; yolo.schedule = "ultralytics"
+        var yolo = step; yolo.schedule = .ultralytics
         XCTAssertThrowsError(try ExperimentRunner.trainingConfig(yolo, seed: 0))
         XCTAssertEqual(try ExperimentRunner.importance(ofRow: "bnscale_only"), "bnscale")
         XCTAssertEqual(try ExperimentRunner.importance(ofRow: "l2_lasso"), "l2")

@@ -62,7 +62,7 @@ final class ClusterFencingTests: XCTestCase {
         let ref = AttemptRef(attempt.experiment, attempt.attempt)
         try rogue.send(ScriptedPeer.success(ref, body: body))
         let disposition = try rogue.await(timeout: 10) { if case .ack(let a) = $0, a.ref == ref { a.disposition } else { nil } }
-        XCTAssertEqual(disposition, ResultDisposition.stale.rawValue)
+        XCTAssertEqual(disposition, .stale)
 
         // Then well-formed but hostile messages of every command about w1's attempt: a HELLO
         // claiming it runs here, heartbeats and progress for it, a failure report for it, fetches
@@ -99,11 +99,11 @@ final class ClusterFencingTests: XCTestCase {
                                            cached: [digest]))
             case 1: message = .heartbeat(.init(sequence: UInt64(i), incarnation: 1, freeSlots: 0, running: [ref], draining: false))
             case 2: message = .progress(.init(ref: ref, sequence: UInt64(i), phase: "finetune", detail: "epoch 99 acc 99.99\nfake"))
-            case 3: message = .result(.init(ref: ref, outcome: AttemptOutcome.failed.rawValue, failureClass: FailureClass.error.rawValue,
+            case 3: message = .result(.init(ref: ref, outcome: .failed, failureClass: .error,
                                             retryable: false, message: "forged failure\n", exitStatus: 1, body: [], digest: ContentDigest.hex([])))
             case 4: message = .fetch(.init(digest: digest, offset: i, length: 4096))
             case 5: message = .chunk(.init(digest: digest, offset: 0, totalSize: 10, bytes: Array(repeating: 7, count: 10)))
-            case 6: message = .ack(.init(ref: ref, digest: digest, disposition: "recorded"))
+            case 6: message = .ack(.init(ref: ref, digest: digest, disposition: .recorded))
             case 7: message = .cancel(.init(ref: ref, reason: "x"))
             case 8: message = .assign(.init(ref: ref, experimentJSON: Array("{}".utf8), threads: 1, inputs: []))
             case 9: message = .welcome(.init(incarnation: 1, heartbeatMilliseconds: 1, liveness: 1, leaseMilliseconds: 1, adopted: [ref],

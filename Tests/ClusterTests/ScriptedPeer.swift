@@ -52,7 +52,7 @@ final class ScriptedPeer {
 
     /// A RESULT reporting success for `ref` with `body` (digest computed).
     static func success(_ ref: AttemptRef, body: [UInt8]) -> Message {
-        .result(.init(ref: ref, outcome: AttemptOutcome.succeeded.rawValue, failureClass: nil, retryable: false,
+        .result(.init(ref: ref, outcome: .succeeded, failureClass: nil, retryable: false,
                       message: "", exitStatus: 0, body: body, digest: ContentDigest.hex(body)))
     }
 }

@@ -16,13 +16,13 @@ final class WireFormatTests: XCTestCase {
             .assign(.init(ref: ref, experimentJSON: Array("{\"id\":1}".utf8), threads: 1,
                           inputs: [.init(role: "base_checkpoint", experiment: id, digest: digest, size: 1234)])),
             .progress(.init(ref: ref, sequence: 9, phase: "finetune", detail: "epoch 1/1 — ünïcode")),
-            .result(.init(ref: ref, outcome: "failed", failureClass: "error", retryable: false, message: "exit status 1",
+            .result(.init(ref: ref, outcome: .failed, failureClass: .error, retryable: false, message: "exit status 1",
                           exitStatus: 1, body: [], digest: ContentDigest.hex([UInt8]()))),
-            .result(.init(ref: ref, outcome: "succeeded", failureClass: nil, retryable: false, message: "", exitStatus: 0,
+            .result(.init(ref: ref, outcome: .succeeded, failureClass: nil, retryable: false, message: "", exitStatus: 0,
                           body: Array("{}".utf8), digest: ContentDigest.hex(Array("{}".utf8)))),
-            .ack(.init(ref: ref, digest: digest, disposition: "duplicate")),
+            .ack(.init(ref: ref, digest: digest, disposition: .duplicate)),
             .cancel(.init(ref: ref, reason: "superseded")),
-            .drain(.init(mode: "finish", deadlineSeconds: 120, reason: "operator")),
+            .drain(.init(mode: .finish, deadlineSeconds: 120, reason: "operator")),
             .heartbeat(.init(sequence: 5, incarnation: 8, freeSlots: 1, running: [ref], draining: true)),
             .disconnect(reason: "re-register"),
             .fetch(.init(digest: digest, offset: 262_144, length: 262_144)),
@@ -61,9 +61,14 @@ final class WireFormatTests: XCTestCase {
         XCTAssertThrowsError(try Message.decode([Array("PBC/1".utf8), [Message.Command.cancel.rawValue], w.bytes])) { error in
             XCTAssertTrue("\(error)".contains("cancel.experiment"), "\(error)")
         }
-        var frames = Message.result(.init(ref: AttemptRef(id, 1), outcome: "exploded", failureClass: nil, retryable: false,
+        // An outcome outside the vocabulary ("failed" rewritten to "fai\u{1}ed" in the bytes) is refused by field, escaped.
+        var frames = Message.result(.init(ref: AttemptRef(id, 1), outcome: .failed, failureClass: nil, retryable: false,
                                           message: "", exitStatus: 0, body: [], digest: digest)).frames()
-        XCTAssertThrowsError(try Message.decode(frames)) { XCTAssertTrue("\($0)".contains("outcome"), "\($0)") }
+        let at = frames[2].indices.first { frames[2][$0...].starts(with: Array("failed".utf8)) }!
+        frames[2][at + 3] = 1
+        XCTAssertThrowsError(try Message.decode(frames)) {
+            XCTAssertTrue("\($0)".contains("field 'outcome'") && "\($0)".contains("fai\\x01ed"), "\($0)")
+        }
         // A huge length prefix does not allocate: it is refused against the bytes present.
         frames = Message.disconnect(reason: "x").frames()
         frames[2] = [0xFF, 0xFF, 0xFF, 0xF0, 0x41]

@@ -59,7 +59,7 @@ public enum LeaderboardFormat {
     /// Board header line: base accuracy, profile, data set and seeds, with the stand-in label.
     public static func header(_ board: Board) -> String {
         var parts = ["base \(board.baseAccuracy.map { fixed($0) } ?? missing)", "profile \(board.profile)",
-                     "data \(DatasetNames.display(board.dataset.name)) (role \(DatasetNames.display(board.dataset.role)))",
+                     "data \(board.dataset.name.displayName) (role \(board.dataset.role.dataset.displayName))",
                      "seeds \(board.seeds.map(String.init).joined(separator: ","))",
                      "speedups \(board.speedups.map(speedup).joined(separator: ", "))"]
         if let paper = board.paper { parts.append("paper base \(String(format: "%g", paper.baseAccuracy)) (pruningbench.md §\(paper.section))") }

@@ -40,7 +40,7 @@ public struct Board: Codable, Equatable, Sendable {
 
     /// "Fashion-MNIST stand-in for CIFAR-100" when the data is a stand-in, else nil.
     public var standInLabel: String? {
-        dataset.standIn ? "\(DatasetNames.display(dataset.name)) stand-in for \(DatasetNames.display(dataset.role))" : nil
+        dataset.standIn ? "\(dataset.name.displayName) stand-in for \(dataset.role.dataset.displayName)" : nil
     }
 
     /// Number of distinct row keys on the board.
@@ -52,15 +52,6 @@ public struct Board: Codable, Equatable, Sendable {
     /// The table for `speedup` and `track`, if present.
     public func table(speedup: Double, track: Track) -> BoardTable? {
         tables.first { $0.speedup == speedup && $0.track == track }
-    }
-}
-
-/// Names of the data sets as printed in headers.
-public enum DatasetNames {
-    /// `fashion-mnist` → "Fashion-MNIST", `cifar100` → "CIFAR-100"; unknown names are returned as is.
-    public static func display(_ name: String) -> String {
-        ["fashion-mnist": "Fashion-MNIST", "cifar100": "CIFAR-100", "imagenet": "ImageNet-1k", "coco": "COCO",
-         "mnist": "MNIST"][name] ?? name
     }
 }
 

@@ -124,7 +124,7 @@ public final class ExperimentRunner {
         config.seed = UInt64(spec.seed)
         if config.isDataDriven {
             // Calibration (§4.1, §7.6): the training split with its training transform, drawn afresh each step.
-            config.calibration = .init(dataset: spec.dataset.name, dataDirectory: dataDirectory, batches: steps.calibrationBatches,
+            config.calibration = .init(dataset: spec.dataset.name.rawValue, dataDirectory: dataDirectory, batches: steps.calibrationBatches,
                                        batchSize: steps.calibrationBatchSize, seed: UInt64(spec.seed))
         }
         try config.checkApplicable(to: model, source: "experiment \(spec.id)")
@@ -196,27 +196,20 @@ public final class ExperimentRunner {
     /// (a stand-in's resize and channel replication).
     func loadData(_ spec: ExperimentSpec) throws -> LoadedData {
         let ref = spec.dataset
-        guard DatasetCatalog.names.contains(ref.name) else {
-            throw ExperimentError("dataset '\(ref.name)' (\(ref.role)) cannot be loaded; expected one of \(DatasetCatalog.names.joined(separator: ", "))")
-        }
         let (train, test) = try DatasetCatalog.load(ref.name, directory: dataDirectory, trainLimit: spec.settings.data.trainSubset,
                                                     testLimit: spec.settings.data.testSubset)
         let shape = spec.model.inputShape
-        func transform(augment: Bool) throws -> TransformConfig {
-            var t = DatasetCatalog.transform(ref.name, augment: augment)
+        func transform(augment: Bool) -> TransformConfig {
             switch ref.transform {
-            case nil: break
-            case "upscale64_rgb" where ref.name == "fashion-mnist":
-                t = .fashionMNIST(augment: augment, resizeTo: 64, outputChannels: 3)
-            case let other?: throw ExperimentError("dataset transform '\(other)' is not known for '\(ref.name)'")
+            case nil: DatasetCatalog.transform(ref.name, augment: augment)
+            case .upscale64RGB: .fashionMNIST(augment: augment, resizeTo: 64, outputChannels: 3)
             }
-            return t
         }
-        let data = LoadedData(train: train, test: test, trainTransform: try transform(augment: true),
-                              evalTransform: try transform(augment: false))
+        let data = LoadedData(train: train, test: test, trainTransform: transform(augment: true),
+                              evalTransform: transform(augment: false))
         let out = try ImageTransform(data.evalTransform, channels: train.channels, height: train.height, width: train.width)
         guard [out.outputChannels, out.outputHeight, out.outputWidth] == shape else {
-            throw ExperimentError("dataset '\(ref.name)' with transform '\(ref.transform ?? "none")' gives \(out.outputChannels)x\(out.outputHeight)x\(out.outputWidth) images, the model takes \(shape.map(String.init).joined(separator: "x"))")
+            throw ExperimentError("dataset '\(ref.name.rawValue)' with transform '\(ref.transform?.rawValue ?? "none")' gives \(out.outputChannels)x\(out.outputHeight)x\(out.outputWidth) images, the model takes \(shape.map(String.init).joined(separator: "x"))")
         }
         return data
     }
@@ -225,25 +218,19 @@ public final class ExperimentRunner {
     public static func trainingConfig(_ phase: TrainPhase, seed: Int) throws -> TrainingConfig {
         var c = TrainingConfig()
         c.epochs = phase.epochs; c.batchSize = phase.batchSize; c.seed = UInt64(seed)
-        guard let optimizer = TrainingConfig.OptimizerKind(rawValue: phase.optimizer) else {
-            throw ExperimentError("optimizer '\(phase.optimizer)' is not supported; expected sgd or adamw")
+        switch phase.optimizer {
+        case .sgd: c.optimizer = .sgd
+        case .adamw: c.optimizer = .adamw
+        case .ultralytics: throw ExperimentError("optimizer 'ultralytics' belongs to detector recipes; the classification trainer takes sgd or adamw")
         }
-        c.optimizer = optimizer
         c.learningRate = Float(phase.lr); c.momentum = Float(phase.momentum ?? 0); c.nesterov = false
         c.weightDecay = Float(phase.weightDecay)
-        let parts = phase.schedule.split(separator: ":", maxSplits: 1).map(String.init)
-        switch parts[0] {
-        case "cosine": c.schedule = .cosine
-        case "constant": c.schedule = .constant
-        case "multistep" where parts.count == 2:
-            let ms = parts[1].split(separator: ",").compactMap { Int($0) }
-            guard !ms.isEmpty else { throw ExperimentError("schedule '\(phase.schedule)': bad milestones") }
-            c.schedule = .multistep; c.milestones = ms
-        case "step" where parts.count == 2:
-            guard let n = Int(parts[1]), n > 0 else { throw ExperimentError("schedule '\(phase.schedule)': bad step size") }
-            c.schedule = .multistep; c.milestones = Array(stride(from: n, to: max(phase.epochs, n), by: n))
-        default:
-            throw ExperimentError("schedule '\(phase.schedule)' is not supported; expected cosine, constant, multistep:E1,E2 or step:N")
+        switch phase.schedule {
+        case .cosine: c.schedule = .cosine
+        case .constant: c.schedule = .constant
+        case .multistep(let milestones): c.schedule = .multistep; c.milestones = milestones
+        case .step(let n): c.schedule = .multistep; c.milestones = Array(stride(from: n, to: max(phase.epochs, n), by: n))
+        case .ultralytics: throw ExperimentError("schedule 'ultralytics' belongs to detector recipes; the classification trainer takes cosine, constant, multistep or step")
         }
         return c
     }

@@ -1,3 +1,5 @@
+import Experiments
+
 /// Everything that determines a training run. The same config gives the same model, bit for bit,
 /// for the same thread count.
 public struct TrainingConfig: Codable, Sendable, Equatable {
@@ -7,7 +9,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var model = "resnet18"
     public var variant = "cifar"
     public var width = 0.25
-    public var dataset = "fashion-mnist"
+    public var dataset = DatasetName.fashionMNIST
     public var dataDirectory: String? = nil
     public var epochs = 15
     public var batchSize = 128

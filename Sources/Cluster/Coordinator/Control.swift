@@ -7,12 +7,12 @@ public struct ControlRequest: Codable, Sendable {
     public var op: Operation
     public var worker: String?
     /// Drain mode: `finish` (default) or `checkpoint`.
-    public var mode: String?
+    public var mode: DrainMode?
     /// Experiment IDs or unique ID prefixes (cancel, retry).
     public var experiments: [String]?
     /// Cancel every non-terminal experiment.
     public var all: Bool?
-    public init(op: Operation, worker: String? = nil, mode: String? = nil, experiments: [String]? = nil, all: Bool? = nil) {
+    public init(op: Operation, worker: String? = nil, mode: DrainMode? = nil, experiments: [String]? = nil, all: Bool? = nil) {
         self.op = op; self.worker = worker; self.mode = mode; self.experiments = experiments; self.all = all
     }
 }
@@ -117,14 +117,13 @@ extension Coordinator {
             return ControlReply(ok: true, message: "", status: status())
         case .drain:
             guard let id = request.worker else { return ControlReply(ok: false, message: "drain: give a worker ID", status: nil) }
-            let mode = request.mode ?? "finish"
-            guard mode == "finish" || mode == "checkpoint" else { return ControlReply(ok: false, message: "drain: mode must be finish or checkpoint", status: nil) }
+            let mode = request.mode ?? .finish
             try journal.setDraining(id, true)
             guard workers[id] != nil else { return ControlReply(ok: true, message: "worker \(id) is not connected; it is marked draining", status: nil) }
             workers[id]!.draining = true
             send(.drain(Message.Drain(mode: mode, deadlineSeconds: 120, reason: "operator")), to: id)
-            logger.info("draining worker", metadata: ["worker": "\(id)", "mode": "\(mode)"])
-            return ControlReply(ok: true, message: "draining \(id) (\(mode)): no new work; it exits when idle", status: nil)
+            logger.info("draining worker", metadata: ["worker": "\(id)", "mode": "\(mode.rawValue)"])
+            return ControlReply(ok: true, message: "draining \(id) (\(mode.rawValue)): no new work; it exits when idle", status: nil)
         case .cancel, .retry:
             let ids: [String]
             if request.all == true, request.op == .cancel {

@@ -150,10 +150,7 @@ extension Coordinator {
             return
         }
         let now = Date().timeIntervalSince1970
-        guard let outcome = AttemptOutcome(rawValue: r.outcome) else {
-            logger.warning("RESULT dropped: unknown outcome", metadata: ["worker": "\(worker)", "outcome": "\(PeerText.escaped(r.outcome))"])
-            return
-        }
+        let outcome = r.outcome
         // Fencing: a result counts only from the worker the journal gives the attempt to. Anything
         // else is acknowledged as stale (so an honest worker's outbox drains) and, if it claims
         // success, kept as provenance, never as a result.
@@ -166,7 +163,7 @@ extension Coordinator {
             logger.warning("RESULT from a worker that does not hold the attempt: kept as provenance only",
                            metadata: ["worker": "\(worker)", "attempt": "\(PeerText.escaped("\(r.ref)"))",
                                       "holder": "\(holder ?? "none")", "outcome": "\(outcome.rawValue)"])
-            send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: ResultDisposition.stale.rawValue)), to: worker)
+            send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: .stale)), to: worker)
             return
         }
         let disposition: ResultDisposition
@@ -196,17 +193,16 @@ extension Coordinator {
                                                           "accuracy": "\(String(format: "%.2f", decoded.metrics.accuracy))"])
             }
         } else {
-            let klass = r.failureClass.flatMap(FailureClass.init(rawValue:))
-            let state = try journal.endAttempt(r.ref.experiment, attempt: r.ref.attempt, outcome: outcome, failureClass: klass,
+            let state = try journal.endAttempt(r.ref.experiment, attempt: r.ref.attempt, outcome: outcome, failureClass: r.failureClass,
                                                message: r.message, retryable: r.retryable, now: now)
             disposition = .recorded
-            logger.info("attempt ended", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "outcome": "\(r.outcome)",
+            logger.info("attempt ended", metadata: ["attempt": "\(r.ref)", "worker": "\(worker)", "outcome": "\(outcome.rawValue)",
                                                     "state": "\(state.rawValue)", "message": "\(PeerText.escaped(r.message, limit: 200))"])
         }
         try refresh(r.ref.experiment)
         workers[worker]?.held[r.ref] = nil
         progress[r.ref] = nil
-        send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: disposition.rawValue)), to: worker)
+        send(.ack(Message.Ack(ref: r.ref, digest: r.digest, disposition: disposition)), to: worker)
     }
 
     /// Pulls a pretrain checkpoint into the store so other workers can fetch it (§10).

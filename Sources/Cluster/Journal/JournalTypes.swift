@@ -21,7 +21,7 @@ public enum ExperimentState: String, Codable, Sendable, CaseIterable {
 }
 
 /// How one attempt ended (cluster.md §6.1).
-public enum AttemptOutcome: String, Codable, Sendable {
+public enum AttemptOutcome: String, Codable, Sendable, CaseIterable {
     case succeeded, failed, lost, preempted, refused, superseded, cancelled
 }
 
@@ -145,7 +145,7 @@ public struct AttemptRecord: Sendable, Equatable {
 }
 
 /// What ``Journal/recordResult(_:attempt:digest:body:now:)`` did with a successful result.
-public enum ResultDisposition: String, Sendable {
+public enum ResultDisposition: String, Sendable, CaseIterable {
     /// The first complete result: it is now the experiment's result row. ACK.
     case recorded
     /// The experiment already has a result; this one is a resend or provenance. ACK(duplicate).

@@ -41,14 +41,14 @@ extension Message {
         case .progress(let p):
             w.ref(p.ref); w.u64(p.sequence); w.string(p.phase); w.string(p.detail)
         case .result(let r):
-            w.ref(r.ref); w.string(r.outcome); w.optionalString(r.failureClass); w.bool(r.retryable); w.string(r.message)
+            w.ref(r.ref); w.string(r.outcome.rawValue); w.optionalString(r.failureClass?.rawValue); w.bool(r.retryable); w.string(r.message)
             w.i32(r.exitStatus); w.data(r.body); w.string(r.digest)
         case .ack(let a):
-            w.ref(a.ref); w.string(a.digest); w.string(a.disposition)
+            w.ref(a.ref); w.string(a.digest); w.string(a.disposition.rawValue)
         case .cancel(let c):
             w.ref(c.ref); w.string(c.reason)
         case .drain(let d):
-            w.string(d.mode); w.int(d.deadlineSeconds); w.string(d.reason)
+            w.string(d.mode.rawValue); w.int(d.deadlineSeconds); w.string(d.reason)
         case .heartbeat(let h):
             w.u64(h.sequence); w.u64(h.incarnation); w.int(h.freeSlots); w.array(h.running) { $0.ref($1) }; w.bool(h.draining)
         case .disconnect(let reason):
@@ -93,23 +93,19 @@ extension Message {
                                       phase: try r.string("phase", max: 256), detail: try r.string("detail", max: 4096)))
         case .result:
             let ref = try r.ref("result")
-            let outcome = try r.string("outcome", max: 32)
-            guard AttemptOutcome(rawValue: outcome) != nil else { throw WireError("field 'outcome': unknown outcome '\(outcome)'") }
-            let failureClass = try r.optionalString("failure_class")
-            if let c = failureClass, FailureClass(rawValue: c) == nil { throw WireError("field 'failure_class': unknown class '\(c)'") }
+            let outcome = try r.choice("outcome", AttemptOutcome.self)
+            let failureClass = try r.bool("failure_class") ? try r.choice("failure_class", FailureClass.self) : nil
             return .result(ResultReport(
                 ref: ref, outcome: outcome, failureClass: failureClass, retryable: try r.bool("retryable"),
                 message: try r.string("message"), exitStatus: try r.i32("exit_status"),
                 body: try r.data("body", max: WireLimits.maxResultBody), digest: try r.hex64("digest")))
         case .ack:
-            let ref = try r.ref("ack"), digest = try r.hex64("digest"), disposition = try r.string("disposition", max: 32)
-            guard ResultDisposition(rawValue: disposition) != nil else { throw WireError("field 'disposition': unknown '\(disposition)'") }
+            let ref = try r.ref("ack"), digest = try r.hex64("digest"), disposition = try r.choice("disposition", ResultDisposition.self)
             return .ack(Ack(ref: ref, digest: digest, disposition: disposition))
         case .cancel:
             return .cancel(Cancel(ref: try r.ref("cancel"), reason: try r.string("reason", max: 1024)))
         case .drain:
-            let mode = try r.string("mode", max: 32)
-            guard mode == "finish" || mode == "checkpoint" else { throw WireError("field 'mode': expected finish or checkpoint, got '\(mode)'") }
+            let mode = try r.choice("mode", DrainMode.self)
             return .drain(Drain(mode: mode, deadlineSeconds: try r.count("deadline", max: 86_400), reason: try r.string("reason", max: 1024)))
         case .heartbeat:
             return .heartbeat(Heartbeat(sequence: try r.u64("sequence"), incarnation: try r.u64("incarnation"),

@@ -77,9 +77,8 @@ public enum Message: Sendable, Equatable {
     }
     public struct ResultReport: Sendable, Equatable {
         public var ref: AttemptRef
-        /// An `AttemptOutcome` raw value.
-        public var outcome: String
-        public var failureClass: String?
+        public var outcome: AttemptOutcome
+        public var failureClass: FailureClass?
         public var retryable: Bool
         public var message: String
         public var exitStatus: Int32
@@ -91,15 +90,14 @@ public enum Message: Sendable, Equatable {
     public struct Ack: Sendable, Equatable {
         public var ref: AttemptRef
         public var digest: String
-        /// A `ResultDisposition` raw value.
-        public var disposition: String
+        public var disposition: ResultDisposition
     }
     public struct Cancel: Sendable, Equatable {
         public var ref: AttemptRef
         public var reason: String
     }
     public struct Drain: Sendable, Equatable {
-        public var mode: String
+        public var mode: DrainMode
         public var deadlineSeconds: Int
         public var reason: String
     }
@@ -157,4 +155,10 @@ public enum WireLimits {
     public static let chunkCredit = 10
     public static let maxAttempt = 1_000_000
     public static let maxSlots = 1024
+}
+
+/// How a draining worker stops: `finish` its running attempts, or `checkpoint` (cancel them
+/// now; they are reassigned).
+public enum DrainMode: String, Sendable, CaseIterable, Codable {
+    case finish, checkpoint
 }

@@ -87,6 +87,14 @@ public struct WireReader {
         return s
     }
     public mutating func optionalString(_ field: String) throws -> String? { try bool(field) ? try string(field) : nil }
+    /// A value of a closed vocabulary, sent as its raw string; anything else is refused by name.
+    public mutating func choice<T: RawRepresentable & CaseIterable>(_ field: String, _ type: T.Type) throws -> T where T.RawValue == String {
+        let s = try string(field, max: 64)
+        guard let v = T(rawValue: s) else {
+            throw WireError("field '\(field)': '\(PeerText.escaped(s))' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
     /// A string of exactly 64 lowercase hex digits (experiment IDs, SHA-256 digests).
     public mutating func hex64(_ field: String) throws -> String {
         let s = try string(field, max: 64)

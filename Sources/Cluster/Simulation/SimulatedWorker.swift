@@ -79,7 +79,7 @@ public final class SimulatedWorker: @unchecked Sendable {
             for (ref, job) in running where job.ends <= now {
                 running[ref] = nil
                 let body = resultBody(ref.experiment)
-                send(.result(.init(ref: ref, outcome: "succeeded", failureClass: nil, retryable: false, message: "", exitStatus: 0,
+                send(.result(.init(ref: ref, outcome: .succeeded, failureClass: nil, retryable: false, message: "", exitStatus: 0,
                                    body: body, digest: ContentDigest.hex(body))))
                 lock.withLock { completed.append((ref.experiment, job.seconds)) }
             }

@@ -105,7 +105,7 @@ final class Job {
 
     static func report(_ ref: AttemptRef, outcome: AttemptOutcome, failure: FailureClass?, retryable: Bool, message: String,
                        status: Int32, body: [UInt8]) -> Message.ResultReport {
-        Message.ResultReport(ref: ref, outcome: outcome.rawValue, failureClass: failure?.rawValue, retryable: retryable,
+        Message.ResultReport(ref: ref, outcome: outcome, failureClass: failure, retryable: retryable,
                              message: String(message.prefix(4000)), exitStatus: status, body: body, digest: ContentDigest.hex(body))
     }
 }

@@ -87,7 +87,7 @@ public final class WorkerDaemon {
             }
             try? outbox.add(report)
             runningRecords.remove(ref)
-            logger.info("recovered attempt", metadata: ["attempt": "\(ref)", "outcome": "\(report.outcome)"])
+            logger.info("recovered attempt", metadata: ["attempt": "\(ref)", "outcome": "\(report.outcome.rawValue)"])
         }
     }
 
@@ -177,8 +177,8 @@ public final class WorkerDaemon {
         case .ack(let a): outbox.acknowledge(a.ref, digest: a.digest)
         case .drain(let d):
             draining = true
-            logger.info("draining", metadata: ["mode": "\(d.mode)", "reason": "\(d.reason)"])
-            if d.mode == "checkpoint" { for job in jobs.values { job.cancel() } }
+            logger.info("draining", metadata: ["mode": "\(d.mode.rawValue)", "reason": "\(d.reason)"])
+            if d.mode == .checkpoint { for job in jobs.values { job.cancel() } }
         case .heartbeat(let h):
             if let known = coordinatorIncarnation, h.incarnation != known { reconnect("new coordinator incarnation") }
         case .disconnect(let reason):
@@ -280,9 +280,9 @@ public final class WorkerDaemon {
             jobs[id] = nil
             lastProgressSent[id] = nil
             let report = job.report()
-            if report.outcome == AttemptOutcome.succeeded.rawValue,
+            if report.outcome == .succeeded,
                let r = try? JSONDecoder().decode(ExperimentResult.self, from: Data(report.body)) { cache.addResult(r) }
-            logger.info("finished", metadata: ["attempt": "\(job.ref)", "outcome": "\(report.outcome)",
+            logger.info("finished", metadata: ["attempt": "\(job.ref)", "outcome": "\(report.outcome.rawValue)",
                                                "wall": "\(String(format: "%.1f s", now.timeIntervalSince(job.started)))"])
             finish(report)
         }

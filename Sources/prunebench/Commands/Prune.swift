@@ -94,13 +94,16 @@ struct Prune: ParsableCommand {
     /// The calibration batches a data-driven criterion draws before each step: the named data set's
     /// training split, with its training transform, seeded shuffles (see `BatchLoader.calibrationSource`).
     static func calibrationSource(_ c: PruningConfig.CalibrationSettings, for spec: ModelSpec) throws -> CalibrationSource {
-        let (train, _) = try DatasetCatalog.load(c.dataset, directory: c.dataDirectory, testLimit: 1)
+        guard let name = DatasetName(rawValue: c.dataset) else {
+            throw PruningConfigError("pruning: field 'calibration.dataset': '\(c.dataset)' is not one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let (train, _) = try DatasetCatalog.load(name, directory: c.dataDirectory, testLimit: 1)
         let expected = spec.inputShape
         guard [train.channels, train.height, train.width] == expected else {
             throw PruningConfigError("pruning: field 'calibration.dataset': '\(c.dataset)' images are \(train.channels)x\(train.height)x\(train.width), the model takes \(expected[0])x\(expected[1])x\(expected[2])")
         }
         let loader = try BatchLoader(dataset: train, batchSize: c.batchSize, shuffle: true, seed: c.seed,
-                                     transform: DatasetCatalog.transform(c.dataset, augment: true), prefetch: false)
+                                     transform: DatasetCatalog.transform(name, augment: true), prefetch: false)
         return loader.calibrationSource(batches: c.batches)
     }
 }

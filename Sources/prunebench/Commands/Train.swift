@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Model: \(ModelCatalog.names.joined(separator: ", ")).") var model = "resnet18"
     @Option(help: "Definition to follow: cifar (Torch-Pruning's CIFAR zoo) or imagenet (torchvision).") var variant = "cifar"
     @Option(help: "Width multiplier for every layer.") var width = 0.25
-    @Option(help: "Data set: \(DatasetCatalog.names.joined(separator: ", ")).") var dataset = "fashion-mnist"
+    @Option(help: "Data set: \(DatasetCatalog.loadable.map(\.rawValue).joined(separator: ", ")).") var dataset = DatasetName.fashionMNIST
     @Option(help: "Directory holding the data set files (default: where Debian installs them).") var dataDir: String?
     @Option(help: "Epochs.") var epochs = 15
     @Option(help: "Batch size.") var batchSize = 128
@@ -106,7 +106,7 @@ struct Train: ParsableCommand {
         let spec = ModelSpec(arch: model, variant: variant, width: width, inputShape: trainer.model.inputShape,
                              numClasses: trainer.train.classCount)
         try Checkpoint.save(trainer.model, spec: spec, to: out + "/model.safetensors",
-                            extra: ["prunebench.dataset": dataset, "prunebench.test_accuracy": "\(result.finalTestAccuracy)"])
+                            extra: ["prunebench.dataset": dataset.rawValue, "prunebench.test_accuracy": "\(result.finalTestAccuracy)"])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: URL(fileURLWithPath: out + "/metrics.json"))

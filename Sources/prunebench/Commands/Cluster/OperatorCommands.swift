@@ -122,7 +122,7 @@ extension StatusCommand {
 struct DrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "drain", abstract: "Stop giving a worker new work; it exits when its jobs finish.")
     @Argument(help: "Worker ID.") var worker: String
-    @Option(help: "finish (let jobs complete) or checkpoint (stop jobs now; they are re-queued).") var mode = "finish"
+    @Option(help: "finish (let jobs complete) or checkpoint (stop jobs now; they are re-queued).") var mode = DrainMode.finish
     @OptionGroup var target: ControlEndpointOptions
 
     func run() throws { print(try target.send(ControlRequest(op: .drain, worker: worker, mode: mode)).message) }
