@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],

@@ -91,7 +91,7 @@ public struct TrainPhase: Codable, Equatable, Sendable {
     public var lr: Double
     public var momentum: Double?
     public var weightDecay: Double
-    public var schedule: LearningRateSchedule
+    public var schedule: ScheduleSpec
     /// Regularization strength λ (sparse training only).
     public var lambda: Double?
     /// GrowingReg δ (sparse training only).
@@ -102,7 +102,7 @@ public struct TrainPhase: Codable, Equatable, Sendable {
     }
 
     public init(epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double? = nil, weightDecay: Double,
-                schedule: LearningRateSchedule, lambda: Double? = nil, delta: Double? = nil) {
+                schedule: ScheduleSpec, lambda: Double? = nil, delta: Double? = nil) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.lr = lr; self.momentum = momentum
         self.weightDecay = weightDecay; self.schedule = schedule; self.lambda = lambda; self.delta = delta
     }

@@ -54,7 +54,7 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 
 /// A learning-rate schedule: `cosine`, `constant`, `ultralytics`, `multistep:E1,E2,...` (the
 /// rate times 0.1 at each listed epoch) or `step:N` (times 0.1 every N epochs).
-public enum LearningRateSchedule: Codable, Sendable, Equatable, CustomStringConvertible {
+public enum ScheduleSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     case cosine
     case constant
     case ultralytics
@@ -67,7 +67,7 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable, CustomStringConv
     /// Parses the string form; nil unless it is exactly the canonical spelling (positive,
     /// increasing milestones written as plain integers), so the encoding round-trips.
     public init?(_ text: String) {
-        let parsed: LearningRateSchedule?
+        let parsed: ScheduleSpec?
         switch text {
         case "cosine": parsed = .cosine
         case "constant": parsed = .constant
@@ -96,7 +96,7 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable, CustomStringConv
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let s = LearningRateSchedule(text) else {
+        guard let s = ScheduleSpec(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
                                                     debugDescription: "schedule '\(text)' is not one of \(Self.forms)"))
         }

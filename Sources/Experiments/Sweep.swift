@@ -289,8 +289,8 @@ private struct SweepParser {
                             optional: ["momentum"])
         let optimizer = try choice(m["optimizer"]!, "\(f).optimizer", OptimizerKind.self)
         let scheduleText = try string(m["schedule"]!, "\(f).schedule")
-        guard let schedule = LearningRateSchedule(scheduleText) else {
-            throw fail("\(f).schedule", m["schedule"], "expected \(LearningRateSchedule.forms), got '\(scheduleText)'")
+        guard let schedule = ScheduleSpec(scheduleText) else {
+            throw fail("\(f).schedule", m["schedule"], "expected \(ScheduleSpec.forms), got '\(scheduleText)'")
         }
         return TrainPhase(epochs: try int(m["epochs"]!, "\(f).epochs", min: 0), batchSize: try int(m["batch_size"]!, "\(f).batch_size"),
                           optimizer: optimizer, lr: try double(m["lr"]!, "\(f).lr", positive: true),

@@ -261,10 +261,10 @@ final class GridTests: XCTestCase {
     /// Typed schedules spell back exactly as written, so experiment IDs did not change.
     func testSchedulesRoundTripTheirSpelling() throws {
         for text in ["cosine", "constant", "ultralytics", "multistep:60,80", "step:30"] {
-            XCTAssertEqual(LearningRateSchedule(text)?.description, text)
+            XCTAssertEqual(ScheduleSpec(text)?.description, text)
         }
         for bad in ["multistep:", "multistep:80,60", "multistep:060", "step:0", "step:-3", "Cosine", "multistep:6,,8"] {
-            XCTAssertNil(LearningRateSchedule(bad), bad)
+            XCTAssertNil(ScheduleSpec(bad), bad)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import Data
 import Foundation
 import Models
@@ -47,6 +48,8 @@ public struct TrainingResult: Codable, Sendable {
 public final class Trainer {
     public let config: TrainingConfig
     public let model: Model
+    /// The catalog spec the model was built from (nil when a built model was given).
+    public let spec: ModelSpec?
     public let train: Dataset
     public let test: Dataset
     /// Sparse training: a regularizer built on ``model``, applied after every backward pass
@@ -64,8 +67,10 @@ public final class Trainer {
         self.config = config
         (train, test) = try DatasetCatalog.load(config.dataset, directory: config.dataDirectory,
                                                  trainLimit: config.trainLimit, testLimit: config.testLimit)
-        model = try ModelCatalog.build(name: config.model, variant: config.variant, width: config.width,
-                                       inputChannels: train.channels, resolution: train.height, classes: train.classCount)
+        let spec = try ModelCatalog.spec(name: config.model, variant: config.variant, width: config.width,
+                                         inputShape: [train.channels, train.height, train.width], classes: train.classCount)
+        self.spec = spec
+        model = try spec.build()
         ModelInit.initialize(model, seed: config.seed)
         trainTransform = DatasetCatalog.transform(config.dataset, augment: config.augment)
         evalTransform = DatasetCatalog.transform(config.dataset, augment: false)
@@ -75,7 +80,7 @@ public final class Trainer {
     /// `config`'s model, dataset, limit and augment fields are not used.
     public init(config: TrainingConfig, model: Model, train: Dataset, test: Dataset, trainTransform: TransformConfig,
                 evalTransform: TransformConfig) {
-        self.config = config; self.model = model; self.train = train; self.test = test
+        self.config = config; self.model = model; self.spec = nil; self.train = train; self.test = test
         self.trainTransform = trainTransform; self.evalTransform = evalTransform
     }
 

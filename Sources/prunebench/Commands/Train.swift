@@ -103,8 +103,7 @@ struct Train: ParsableCommand {
                     "img_per_s": "\(Int(m.imagesPerSecond))", "seconds": "\(Int(m.seconds))"])
             }
         }
-        let spec = ModelSpec(arch: model, variant: variant, width: width, inputShape: trainer.model.inputShape,
-                             numClasses: trainer.train.classCount)
+        guard let spec = trainer.spec else { throw CommandFailure("internal: the trainer built no catalog model") }
         try Checkpoint.save(trainer.model, spec: spec, to: out + "/model.safetensors",
                             extra: ["prunebench.dataset": dataset.rawValue, "prunebench.test_accuracy": "\(result.finalTestAccuracy)"])
         let encoder = JSONEncoder()
