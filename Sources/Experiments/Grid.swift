@@ -62,7 +62,7 @@ public struct Grid: Sendable {
                 var used = false
                 for speedup in board.speedups where filter.speedups.isEmpty || filter.speedups.contains(speedup) {
                     for row in board.rows where filter.methods.isEmpty || filter.methods.contains(row) {
-                        let regularized = LeaderboardRows.regularizers.contains(row)
+                        let regularized = LeaderboardRow.named(row)?.regularizer != nil
                         let settings = ExperimentSettings(sparse: regularized ? recipe.sparse : nil, finetune: recipe.finetune,
                                                           pruning: recipe.pruning, data: recipe.data)
                         let spec = ExperimentSpec(kind: .prune, task: board.task, model: modelSpec, dataset: dataset.ref, method: row,
@@ -121,8 +121,8 @@ public struct Grid: Sendable {
         if let bad = filter.models.subtracting(models).sorted().first {
             throw SweepError("model '\(bad)' is not in sweep '\(sweep.name)' (\(models.sorted().joined(separator: ", ")))")
         }
-        if let bad = filter.methods.subtracting(LeaderboardRows.all).sorted().first {
-            throw SweepError("method '\(bad)' is not a leaderboard row (\(LeaderboardRows.all.joined(separator: ", ")))")
+        if let bad = filter.methods.subtracting(LeaderboardRow.keys).sorted().first {
+            throw SweepError("method '\(bad)' is not a leaderboard row (\(LeaderboardRow.keys.joined(separator: ", ")))")
         }
         let speedups = Set(sweep.leaderboards.flatMap(\.speedups))
         if let bad = filter.speedups.subtracting(speedups).sorted().first {

@@ -78,16 +78,6 @@ public struct SweepError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The leaderboard rows of pruningbench.md §5.
-public enum LeaderboardRows {
-    /// The 12 criterion rows, in table order.
-    public static let criteria = ["random", "l1", "l2", "fpgm", "lamp", "bnscale_only", "taylor", "hessian", "obdc", "cp",
-                                  "thinet", "hrank"]
-    /// The 5 regularizer rows (criterion + sparse training), in table order.
-    public static let regularizers = ["slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"]
-    public static let all = criteria + regularizers
-}
-
 /// Walks the composed YAML, checking every key and value and naming the field on failure.
 private struct SweepParser {
     let source: String
@@ -225,8 +215,8 @@ private struct SweepParser {
         for (key, node) in try namedMapping(top["row_sets"]!, "row_sets") {
             let f = "row_sets.\(key)"
             let rows = try strings(node, f)
-            for (i, r) in rows.enumerated() where !LeaderboardRows.all.contains(r) {
-                throw fail("\(f)[\(i)]", node, "unknown row key '\(r)'; expected one of \(LeaderboardRows.all.joined(separator: ", "))")
+            for (i, r) in rows.enumerated() where LeaderboardRow.named(r) == nil {
+                throw fail("\(f)[\(i)]", node, "unknown row key '\(r)'; expected one of \(LeaderboardRow.keys.joined(separator: ", "))")
             }
             guard Set(rows).count == rows.count else { throw fail(f, node, "lists a row twice") }
             rowSets[key] = rows

@@ -54,15 +54,15 @@ final class GridTests: XCTestCase {
     func testRowsPerModelFollowSection5() throws {
         let grid = try Grid(sweep: try load("pruningbench.yaml"))
         func rows(_ board: String) -> Set<String> { Set(grid.pruning.filter { $0.spec.leaderboard == board }.map { $0.spec.method! }) }
-        XCTAssertEqual(rows("cifar100.vgg19.local"), Set(LeaderboardRows.all))
+        XCTAssertEqual(rows("cifar100.vgg19.local"), Set(LeaderboardRow.keys))
         XCTAssertEqual(rows("imagenet.vit_s16.global_protected"),
-                       Set(LeaderboardRows.all).subtracting(["bnscale_only", "obdc", "hrank", "slim", "group_slim"]))
-        XCTAssertEqual(rows("coco.yolov8m.global_protected"), Set(LeaderboardRows.all).subtracting(["obdc"]))
+                       Set(LeaderboardRow.keys).subtracting(["bnscale_only", "obdc", "hrank", "slim", "group_slim"]))
+        XCTAssertEqual(rows("coco.yolov8m.global_protected"), Set(LeaderboardRow.keys).subtracting(["obdc"]))
         XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role == .cifar100 }.map { $0.spec.speedup! }), [2, 4, 8])
         XCTAssertEqual(Set(grid.pruning.filter { $0.spec.dataset.role != .cifar100 }.map { $0.spec.speedup! }), [2, 3, 4])
         // Only regularizer rows carry sparse-training settings (the criterion track has no stage 1).
         for e in grid.pruning {
-            XCTAssertEqual(e.spec.settings.sparse != nil, LeaderboardRows.regularizers.contains(e.spec.method!), e.name)
+            XCTAssertEqual(e.spec.settings.sparse != nil, LeaderboardRow.named(e.spec.method!)?.regularizer != nil, e.name)
         }
         // COCO cells are listed but need the detector.
         XCTAssertEqual(grid.all.filter { $0.needs == ["detector"] }.count, 49)
@@ -266,5 +266,19 @@ final class GridTests: XCTestCase {
         for bad in ["multistep:", "multistep:80,60", "multistep:060", "step:0", "step:-3", "Cosine", "multistep:6,,8"] {
             XCTAssertNil(ScheduleSpec(bad), bad)
         }
+    }
+}
+
+/// The method registry: PruningBench's 17 rows in table order, each pairing a criterion with at
+/// most one regularizer.
+final class MethodRegistryTests: XCTestCase {
+    func testRowsFollowTheBenchmarkTable() {
+        XCTAssertEqual(LeaderboardRow.keys, ["random", "l1", "l2", "fpgm", "lamp", "bnscale_only", "taylor", "hessian", "obdc", "cp",
+                                             "thinet", "hrank", "slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"])
+        XCTAssertEqual(LeaderboardRow.all.filter { $0.track == .regularizer }.map(\.key), Regularizer.allCases.map(\.rawValue))
+        XCTAssertEqual(Set(LeaderboardRow.all.map(\.criterion)), Set(Criterion.allCases), "every criterion has a row")
+        XCTAssertEqual(Criterion.allCases.filter(\.needsCalibration), [.taylor, .hessian, .obdc, .cp, .thinet, .hrank])
+        XCTAssertEqual(Track(method: "group_sl"), .regularizer)
+        XCTAssertEqual(Track(method: "bnscale_only"), .criterion)
     }
 }

@@ -125,8 +125,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try ExperimentRunner.trainingConfig(multi, seed: 0).milestones, [6, 8])
         var yolo = step; yolo.schedule = .ultralytics
         XCTAssertThrowsError(try ExperimentRunner.trainingConfig(yolo, seed: 0))
-        XCTAssertEqual(try ExperimentRunner.importance(ofRow: "bnscale_only"), "bnscale")
-        XCTAssertEqual(try ExperimentRunner.importance(ofRow: "l2_lasso"), "l2")
-        XCTAssertThrowsError(try ExperimentRunner.importance(ofRow: "l3"))
+        XCTAssertEqual(LeaderboardRow.named("bnscale_only")?.criterion, .bnscale)
+        XCTAssertEqual(LeaderboardRow.named("l2_lasso")?.criterion, .l2)
+        XCTAssertNil(LeaderboardRow.named("l3"))
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Renders a `LeaderboardReport` as one self-contained HTML page: inline CSS, inline SVG plots

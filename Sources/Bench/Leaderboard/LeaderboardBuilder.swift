@@ -47,7 +47,7 @@ struct BoardID: Hashable, Comparable {
 /// Orders row keys as pruningbench.md §5 does; unknown keys follow, alphabetically.
 enum RowOrder {
     static func precedes(_ a: String, _ b: String) -> Bool {
-        let ia = LeaderboardRows.all.firstIndex(of: a) ?? Int.max, ib = LeaderboardRows.all.firstIndex(of: b) ?? Int.max
+        let ia = LeaderboardRow.keys.firstIndex(of: a) ?? Int.max, ib = LeaderboardRow.keys.firstIndex(of: b) ?? Int.max
         return ia != ib ? ia < ib : a < b
     }
 }

@@ -10,16 +10,6 @@ public struct LeaderboardReport: Codable, Equatable, Sendable {
     public init(boards: [Board]) { self.boards = boards }
 }
 
-/// The two independently ranked tracks of a board (pruningbench.md §11.2).
-public enum Track: String, Codable, Equatable, Sendable, CaseIterable {
-    case criterion, regularizer
-
-    /// The track of a leaderboard row key: regularizer rows are those of `LeaderboardRows.regularizers`.
-    public init(method: String) {
-        self = LeaderboardRows.regularizers.contains(method) ? .regularizer : .criterion
-    }
-}
-
 /// One leaderboard: a (dataset, model, scheme) combination with a table per speedup and track.
 public struct Board: Codable, Equatable, Sendable {
     public var key: String

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A table as text cells, laid out once and drawn by the Markdown and HTML renderers.

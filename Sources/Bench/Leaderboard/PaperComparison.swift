@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// One of the seven leaderboards published in the PruningBench README (pruningbench.md §12),

@@ -13,7 +13,7 @@ public enum SVGPlots {
 
     /// The colour of a row key; unknown keys are grey.
     public static func color(_ method: String) -> String {
-        LeaderboardRows.all.firstIndex(of: method).map { palette[$0 % palette.count] } ?? "#555555"
+        LeaderboardRow.keys.firstIndex(of: method).map { palette[$0 % palette.count] } ?? "#555555"
     }
 
     /// Accuracy (y) against target speedup (x, evenly spaced), one polyline per method, with the

@@ -83,8 +83,9 @@ public final class ExperimentRunner {
         guard let steps = spec.settings.pruning, let finetune = spec.settings.finetune else {
             throw ExperimentError("pruning experiment \(spec.id): settings.pruning and settings.finetune are required")
         }
-        let importance = try Self.importance(ofRow: method)
-        let isRegularizerRow = SparsityRegularizers.rowKeys.contains(method)
+        guard let row = LeaderboardRow.named(method) else { throw ExperimentError("pruning experiment \(spec.id): unknown method row '\(method)'") }
+        let importance = row.criterion.rawValue
+        let isRegularizerRow = row.regularizer != nil
         if isRegularizerRow && spec.settings.sparse == nil {
             throw ExperimentError("pruning experiment \(spec.id): row '\(method)' needs settings.sparse")
         }
@@ -175,17 +176,6 @@ public final class ExperimentRunner {
     }
 
     // MARK: Pieces
-
-    /// The importance criterion of a leaderboard row (§5).
-    public static func importance(ofRow row: String) throws -> String {
-        switch row {
-        case "bnscale_only", "slim", "group_slim": return "bnscale"
-        case "group_sl", "growing_reg", "l2_lasso": return "l2"
-        default:
-            guard PruningConfig.importanceKeys.contains(row) else { throw ExperimentError("unknown method row '\(row)'") }
-            return row
-        }
-    }
 
     struct LoadedData {
         var train: Dataset, test: Dataset
