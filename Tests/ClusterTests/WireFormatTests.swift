@@ -145,5 +145,8 @@ final class WireFormatTests: XCTestCase {
         _ = bad.requests()
         XCTAssertEqual(bad.receive(.init(digest: bad.digest, offset: 0, totalSize: 3, bytes: [1, 2, 3])), .failed("digest mismatch for 000000000000"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad").path))
+        // A holder without the file answers with size -1: a status of its own, not a failure message to parse.
+        let missing = ChunkDownload(digest: digest, destination: dir.appendingPathComponent("missing").path, expectedSize: nil)
+        XCTAssertEqual(missing.receive(ChunkServer.answer(missing.requests()[0], path: nil)), .notHeld)
     }
 }

@@ -178,7 +178,7 @@ extension Coordinator {
             guard let last = try? journal.attempts(r.id).last else { return nil }
             return ClusterStatus.Failure(experiment: r.id, name: r.name, failureClass: last.failureClass?.rawValue ?? "error",
                                          message: String((last.message ?? "").prefix(300)),
-                                         blocks: records.values.filter { $0.base == r.id && $0.state == .pending }.count)
+                                         blocks: blockedDependents(of: r.id))
         }
         return status
     }

@@ -63,9 +63,8 @@ extension Coordinator {
         }
     }
 
-    /// Counts a failed pull (with back-off); a holder that says it lacks the file is not asked again.
+    /// Counts a failed pull (with back-off).
     func pullFailed(_ digest: String, from worker: String, why: String, now: Date) {
-        if why.contains("does not have") { workers[worker]?.cached.remove(digest) }
         let delay = artifacts.pullFailed(digest, why: why, now: now)
         logger.warning("checkpoint pull failed", metadata: ["digest": "\(digest.prefix(12))", "from": "\(worker)", "error": "\(why)",
                                                              "retry_in_s": "\(Int(delay))"])
@@ -81,10 +80,15 @@ extension Coordinator {
         if state == .pending {
             logger.warning("checkpoint cannot be had: the pretrain runs again", metadata: ["name": "\(name)", "reason": "\(why)"])
         } else {
-            let blocked = records.values.filter { $0.base == experiment }.count
+            let blocked = blockedDependents(of: experiment)
             logger.error("checkpoint cannot be had: the pretrain failed and its dependents are blocked",
                          metadata: ["name": "\(name)", "reason": "\(why)", "blocked": "\(blocked)"])
         }
+    }
+
+    /// Pending experiments that cannot start because `experiment` failed (a pretrain's dependents).
+    func blockedDependents(of experiment: String) -> Int {
+        records.values.filter { $0.base == experiment && $0.state == .pending }.count
     }
 
     /// Whether `e` may start: pending, and its base's checkpoint is in the store.

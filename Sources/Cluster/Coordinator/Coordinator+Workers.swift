@@ -222,6 +222,10 @@ extension Coordinator {
             store.added(c.digest)
             artifacts.forget(c.digest)
             logger.info("checkpoint stored", metadata: ["digest": "\(c.digest.prefix(12))", "from": "\(worker)"])
+        case .notHeld:
+            pulls[c.digest] = nil
+            workers[worker]?.cached.remove(c.digest)
+            pullFailed(c.digest, from: worker, why: "the holder does not have \(c.digest.prefix(12))", now: Date())
         case .failed(let why):
             pulls[c.digest] = nil
             pullFailed(c.digest, from: worker, why: why, now: Date())

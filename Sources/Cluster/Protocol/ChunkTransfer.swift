@@ -31,7 +31,8 @@ final class ChunkDownload {
     /// lost to a restart of either side) is started over by its owner.
     private(set) var lastActivity = Date()
 
-    enum Status: Equatable { case inProgress, done, failed(String) }
+    /// `notHeld`: the holder answered that it does not have the file (it is not asked again).
+    enum Status: Equatable { case inProgress, done, notHeld, failed(String) }
 
     init(digest: String, destination: String, expectedSize: Int?) {
         self.digest = digest
@@ -58,7 +59,7 @@ final class ChunkDownload {
     func receive(_ chunk: Message.Chunk) -> Status {
         lastActivity = Date()
         outstanding = max(0, outstanding - 1)
-        if chunk.totalSize < 0 { return .failed("the holder does not have \(digest.prefix(12))") }
+        if chunk.totalSize < 0 { return .notHeld }
         if total == nil { total = chunk.totalSize } else if total != chunk.totalSize { return .failed("size changed during transfer") }
         guard chunk.offset == data.count else { return .failed("chunk at \(chunk.offset), expected \(data.count)") }
         data.append(contentsOf: chunk.bytes)

@@ -213,7 +213,8 @@ public final class WorkerDaemon {
 
     func received(_ chunk: Message.Chunk) {
         guard let download = downloadsByDigest[chunk.digest] else { return }
-        switch download.receive(chunk) {
+        let status = download.receive(chunk)
+        switch status {
         case .inProgress:
             for f in download.requests() { send(.fetch(f)) }
         case .done:
@@ -223,7 +224,8 @@ public final class WorkerDaemon {
                 waiting[id] = nil
                 start(w.assign)
             }
-        case .failed(let why):
+        case .notHeld, .failed:
+            let why = if case .failed(let why) = status { why } else { "the coordinator does not have \(chunk.digest.prefix(12))" }
             downloadsByDigest[chunk.digest] = nil
             logger.error("input transfer failed", metadata: ["digest": "\(chunk.digest.prefix(12))", "error": "\(why)"])
             for (id, w) in waiting where w.download === download {
