@@ -1,4 +1,3 @@
-import CZeroMQ
 import Foundation
 
 /// A request on the operator socket (JSON).
@@ -76,9 +75,8 @@ public enum ControlClient {
     public static func request(_ request: ControlRequest, endpoint: String, timeoutMilliseconds: Int = 5000) throws -> ControlReply {
         let context = try ZMQContext()
         defer { context.close() }
-        let socket = try ZMQSocket(context, type: ZMQ_DEALER)
+        let socket = try SocketFactory.controlClient(context)
         defer { socket.close() }
-        try socket.set(ZMQ_LINGER, Int32(0))
         try socket.connect(endpoint)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

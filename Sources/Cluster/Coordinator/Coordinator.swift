@@ -1,5 +1,4 @@
 import Experiments
-import CZeroMQ
 import Foundation
 import Logging
 
@@ -84,9 +83,7 @@ public final class Coordinator {
         } else { zap = nil }
         router = try SocketFactory.coordinatorRouter(context, curve: config.curve)
         try router.bind(config.bind)
-        control = try ZMQSocket(context, type: ZMQ_ROUTER)
-        try control.set(ZMQ_LINGER, Int32(0))
-        try control.set(ZMQ_MAXMSGSIZE, Int64(1 << 20))
+        control = try SocketFactory.controlRouter(context)
         try control.bind(config.control)
         let c = try journal.counts()
         logger.info("coordinator started", metadata: [

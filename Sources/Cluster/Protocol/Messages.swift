@@ -146,8 +146,10 @@ public enum Message: Sendable, Equatable {
 
 /// Sizes bounded by the protocol: a peer cannot make the other side allocate more.
 public enum WireLimits {
-    /// ZMQ_MAXMSGSIZE of the control socket.
+    /// The largest message of the worker socket.
     public static let maxMessage = 16 << 20
+    /// The largest request of the operator (control) socket.
+    public static let maxControlMessage = 1 << 20
     public static let maxExperimentJSON = 1 << 20
     public static let maxResultBody = 8 << 20
     public static let maxChunk = 1 << 20

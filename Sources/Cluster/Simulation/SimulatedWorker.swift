@@ -1,5 +1,4 @@
 import Experiments
-import CZeroMQ
 import Foundation
 
 /// A worker that speaks the real protocol but runs nothing: each assigned experiment "takes"

@@ -1,5 +1,4 @@
 import Experiments
-import CZeroMQ
 import Foundation
 import Logging
 
@@ -99,7 +98,7 @@ public final class WorkerDaemon {
         return false
     }
 
-    /// Sends HELLO; with ZMQ_IMMEDIATE it is refused until the connection is up, so `tick`
+    /// Sends HELLO; with the immediate option it is refused until the connection is up, so `tick`
     /// retries until it leaves.
     func sendHello() {
         registered = false

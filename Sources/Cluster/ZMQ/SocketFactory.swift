@@ -50,4 +50,19 @@ enum SocketFactory {
         }
         return s
     }
+
+    /// The coordinator's operator socket: local requests of at most 1 MiB, dropped at close.
+    static func controlRouter(_ context: ZMQContext) throws -> ZMQSocket {
+        let s = try ZMQSocket(context, type: ZMQ_ROUTER)
+        try s.set(ZMQ_LINGER, Int32(0))
+        try s.set(ZMQ_MAXMSGSIZE, Int64(WireLimits.maxControlMessage))
+        return s
+    }
+
+    /// An operator command's socket to the coordinator.
+    static func controlClient(_ context: ZMQContext) throws -> ZMQSocket {
+        let s = try ZMQSocket(context, type: ZMQ_DEALER)
+        try s.set(ZMQ_LINGER, Int32(0))
+        return s
+    }
 }
