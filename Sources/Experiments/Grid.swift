@@ -81,11 +81,12 @@ public struct Grid: Sendable {
         self.pruning = pruning
     }
 
-    /// Sets every experiment's ``Experiment/cost`` from its model's MAC count (`macs`, called once
-    /// per distinct model) and its settings.
+    /// Sets the ``Experiment/cost`` of every runnable experiment (those that need nothing the
+    /// project lacks) from its model's MAC count (`macs`, called once per distinct model) and its settings.
     public mutating func estimateCosts(macs: (ModelSpec) throws -> Int) rethrows {
         var cache = [String: Int]()
         func cost(_ e: Experiment) throws -> Experiment {
+            guard e.needs.isEmpty else { return e }
             let key = e.spec.model.json()
             let m = try cache[key] ?? macs(e.spec.model)
             cache[key] = m

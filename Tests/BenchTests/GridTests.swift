@@ -282,3 +282,20 @@ final class MethodRegistryTests: XCTestCase {
         XCTAssertEqual(Track(method: "bnscale_only"), .criterion)
     }
 }
+
+/// Costs are computed once per distinct model when the grid is built, for runnable experiments only.
+final class GridCostTests: XCTestCase {
+    func testCostsFollowMACsEpochsAndTheCriterion() throws {
+        var grid = try Grid(sweep: Sweep.embeddedFashion(), profile: "smoke",
+                            filter: GridFilter(leaderboards: ["cifar100.resnet18.global_protected", "coco.yolov8m.global_protected"],
+                                               methods: ["l1", "hrank", "cp"], speedups: [2]))
+        var calls = [String]()
+        grid.estimateCosts { calls.append($0.arch); return 1_000_000 }
+        XCTAssertEqual(calls, ["resnet18"], "one call per distinct runnable model")
+        for e in grid.all { XCTAssertEqual(e.cost == nil, !e.needs.isEmpty, e.name) }
+        let cost = Dictionary(uniqueKeysWithValues: grid.pruning.filter(\.needs.isEmpty).map { ($0.spec.method!, $0.cost!) })
+        XCTAssertEqual(cost["hrank"]! / cost["l1"]!, 4, accuracy: 1e-12)
+        XCTAssertEqual(cost["cp"]! / cost["l1"]!, 2, accuracy: 1e-12)
+        XCTAssertFalse(try JSONValue.canonical(grid.pruning[0].spec).contains("cost"), "the cost is not part of the identity")
+    }
+}

@@ -27,6 +27,9 @@ public struct WorkerConfig: Sendable {
         self.workerID = workerID; self.endpoint = endpoint; self.slots = slots; self.threadsPerJob = threadsPerJob
         self.root = root; self.executable = executable
     }
+
+    /// Threads per job when `jobs` jobs share `cores` cores: never more threads than cores in all.
+    public static func threadsPerJob(cores: Int, jobs: Int) -> Int { max(1, cores / max(1, jobs)) }
 }
 
 /// The worker daemon (cluster.md §3, §5, §7.2, §9): one DEALER to the coordinator, jobs as child

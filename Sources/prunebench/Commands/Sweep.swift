@@ -1,29 +1,32 @@
-import Experiments
 import ArgumentParser
 import Bench
+import Cluster
+import Experiments
 import Foundation
 
-/// `prunebench sweep`: runs a grid's experiments in local worker processes, resumably.
+/// `prunebench sweep`: runs a grid on this machine through the cluster code: a coordinator and N
+/// worker daemons in this process, over an `ipc://` socket in the artifact directory.
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Run a sweep's experiments in N local worker processes (resumable; skips experiments with a result).",
+        abstract: "Run a sweep's experiments on this machine: a coordinator and N local workers (resumable).",
         discussion: """
-        Each experiment runs as `prunebench run --spec - --artifacts DIR --threads T` with T = cores / N, so \
-        the workers never oversubscribe the cores. A pruning experiment starts once its pretrain base has a \
-        result. Experiments whose <DIR>/<id>/result.json exists are skipped, so re-running after Ctrl-C \
-        finishes only what is left. A failed experiment's stderr tail goes to <DIR>/<id>/error.log; the \
-        sweep continues and exits non-zero at the end. Writes <DIR>/results.jsonl (all results, by ID).
+        The same code as a cluster: the coordinator keeps DIR/journal.db (results, attempts), N worker \
+        daemons (local1..localN, one job each, T = cores / N threads per job) run each experiment as a \
+        `prunebench run` child process in DIR/localI. A pruning experiment starts once its pretrain base \
+        has a result. Re-running with the same DIR resumes: experiments with a result are not run again, \
+        interrupted ones are re-queued. Logs: DIR/coordinator.log, DIR/localI.log. At the end writes \
+        DIR/results.jsonl (all results, by ID) and lists failures; exits non-zero if any experiment failed.
         """
     )
 
-    @Option(help: "Worker processes.") var local = 1
-    @Option(help: "Artifact directory.") var artifacts = "runs/artifacts"
+    @Option(help: "Worker daemons (one job each).") var local = 1
+    @Option(help: "Artifact directory (journal, checkpoint store, worker directories, logs, results.jsonl).") var artifacts = "runs/artifacts"
 
     @OptionGroup var options: GridOptions
 
     func validate() throws {
-        guard local >= 1 else { throw ValidationError("--local must be at least 1") }
+        guard local >= 1, local <= 256 else { throw ValidationError("--local must be 1...256") }
     }
 
     /// The path of the running executable, resolved against the working directory and PATH.
@@ -39,155 +42,137 @@ struct SweepCommand: ParsableCommand {
         return "/proc/self/exe"
     }
 
-    private struct Child {
-        let experiment: Experiment
-        let process: Process
-        let stderrPath: String
-        let start: Date
-    }
-
     func run() throws {
         let logger = LogSetup.logger("prunebench.sweep")
         let grid: Grid
-        do {
-            grid = try options.makeGrid()
-        } catch { throw CommandFailure(error) }
-
-        do { try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true) } catch {
+        do { grid = try options.makeGrid() } catch { throw CommandFailure(error) }
+        let dir = URL(fileURLWithPath: artifacts).standardizedFileURL.path
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw CommandFailure("cannot create --artifacts \(artifacts): \(error.localizedDescription)")
         }
-        let dir = URL(fileURLWithPath: artifacts)
+        let journalPath = dir + "/journal.db"
+        let ids = Set(grid.all.map(\.id))
+        let runnable = grid.all.filter { $0.needs.isEmpty }
+        let alreadyDone = try Self.succeeded(journalPath, among: ids)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = LocalSweep.threadsPerWorker(cores: cores, workers: local)
-        let executable = Self.executablePath()
-        var scheduler = LocalSweepScheduler(experiments: grid.all) {
-            LocalSweep.existingResult($0.id, artifacts: artifacts) != nil
-        }
-        let initial = scheduler.counts
+        let threads = WorkerConfig.threadsPerJob(cores: cores, jobs: local)
         logger.info("sweep", metadata: [
             "sweep": "\(grid.sweep.name)", "profile": "\(grid.profile)", "experiments": "\(grid.all.count)",
-            "already_done": "\(initial.alreadyDone)", "needs_detector": "\(initial.skippedNeeds)",
-            "to_run": "\(initial.pending)", "workers": "\(local)", "threads": "\(threads)", "cores": "\(cores)",
+            "already_done": "\(alreadyDone)", "needs_detector": "\(grid.all.count - runnable.count)",
+            "to_run": "\(runnable.count - alreadyDone)", "workers": "\(local)", "threads": "\(threads)", "cores": "\(cores)",
+            "journal": "\(journalPath)",
         ])
 
-        // SIGINT: stop launching, forward to the children, and stop them.
-        let interrupted = SignalFlag([SIGINT])
+        var config = CoordinatorConfig(bind: "ipc://\(dir)/workers.ipc", control: CoordinatorConfig.defaultControl(journal: journalPath),
+                                       journalPath: journalPath, storePath: journalPath + ".store")
+        config.exitWhenDone = true
+        config.threadsPerJob = threads
+        let resultsPath = dir + "/results.jsonl"
+        let sweepID = ContentDigest.hex(grid.all.map(\.id).sorted().joined(separator: "\n"))
+        let sweepName = "\(grid.sweep.name)/\(grid.profile)"
+        let experiments = grid.all
+        let interrupted = SignalFlag([SIGINT, SIGTERM])
         defer { interrupted.stop() }
+        let halt = SignalFlag([])  // stops the workers once the coordinator has gone
+        let start = Date()
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var children = [String: Child]()
-        var failures = [(Experiment, String)]()
-        let display = ProgressDisplay(logger: logger)
-        let sweepStart = Date()
-        var finishedThisRun = 0
-        var lastProgress = Date.distantPast
-        var lastCounts: LocalSweepScheduler.Counts?
-
-        func launch(_ e: Experiment) throws {
-            let expDir = dir.appendingPathComponent(e.id)
-            try FileManager.default.createDirectory(at: expDir, withIntermediateDirectories: true)
-            let stderrPath = expDir.appendingPathComponent("stderr.log").path
-            guard FileManager.default.createFile(atPath: stderrPath, contents: nil),
-                  let stderrHandle = FileHandle(forWritingAtPath: stderrPath) else {
-                throw CommandFailure("cannot create \(stderrPath)")
-            }
-            defer { try? stderrHandle.close() }  // the child has its own copy
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = ["run", "--spec", "-", "--artifacts", artifacts, "--threads", "\(threads)"]
-            let stdin = Pipe()
-            p.standardInput = stdin
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = stderrHandle
-            try p.run()
-            stdin.fileHandleForWriting.write(try encoder.encode(e))
-            try stdin.fileHandleForWriting.close()
-            children[e.id] = Child(experiment: e, process: p, stderrPath: stderrPath, start: Date())
-            logger.info("started", metadata: ["id": "\(e.id.prefix(12))", "name": "\(e.name)", "pid": "\(p.processIdentifier)"])
+        let coordinatorConfig = config
+        let coordinatorLog = try FileLogHandler.Sink(path: dir + "/coordinator.log")
+        let coordinator = BackgroundThread(name: "coordinator") {
+            let c = try Coordinator(config: coordinatorConfig, sweepID: sweepID, sweepName: sweepName, experiments: experiments,
+                                    logger: LogSetup.fileLogger("prunebench.coordinator", sink: coordinatorLog))
+            try c.run { interrupted.isSet }
+            _ = try c.writeResults(to: resultsPath)
+        }
+        var workers = [BackgroundThread]()
+        for i in 1...local {
+            let id = "local\(i)"
+            var wc = WorkerConfig(workerID: id, endpoint: config.bind, slots: 1, threadsPerJob: threads, root: "\(dir)/\(id)",
+                                  executable: Self.executablePath())
+            wc.exitWhenComplete = true
+            let workerConfig = wc
+            let sink = try FileLogHandler.Sink(path: "\(dir)/\(id).log")
+            workers.append(BackgroundThread(name: id) {
+                let daemon = try WorkerDaemon(config: workerConfig, logger: LogSetup.fileLogger("prunebench.worker", sink: sink))
+                try daemon.run { interrupted.isSet || halt.isSet }
+            })
         }
 
-        func progress(force: Bool = false) {
-            let c = scheduler.counts
-            guard force || c != lastCounts || Date().timeIntervalSince(lastProgress) > 5 else { return }
-            lastCounts = c; lastProgress = Date()
-            let elapsed = Date().timeIntervalSince(sweepStart)
-            let rate = elapsed > 0 ? Double(finishedThisRun) / elapsed * 3600 : 0
-            let remaining = c.pending + c.running
-            let eta: Double? = finishedThisRun > 0 ? Double(remaining) * elapsed / Double(finishedThisRun) : nil
-            let total = grid.all.count - c.skippedNeeds
-            display.update(label: "sweep", done: c.done + c.failed + c.blocked, total: total, rate: rate, unit: "exp/h",
-                           overallRemainingSeconds: eta,
-                           fields: [("done", "\(c.done)"), ("running", "\(c.running)"), ("failed", "\(c.failed + c.blocked)"),
-                                    ("pending", "\(c.pending)")],
-                           rateText: String(format: "%.1f exp/h", rate))
-        }
-
-        while !scheduler.isFinished {
-            if interrupted.isSet { break }
-            while children.count < local, let e = scheduler.next() {
-                do { try launch(e) } catch {
-                    scheduler.finish(e.id, succeeded: false, reason: "cannot start: \(error.localizedDescription)")
-                    failures.append((e, "cannot start: \(error.localizedDescription)"))
-                }
-            }
-            for (id, child) in children where !child.process.isRunning {
-                children[id] = nil
-                let status = child.process.terminationStatus
-                let wall = String(format: "%.1f s", Date().timeIntervalSince(child.start))
-                let ok = status == 0 && LocalSweep.existingResult(id, artifacts: artifacts) != nil
-                if ok {
-                    scheduler.finish(id, succeeded: true)
-                    logger.info("finished", metadata: ["id": "\(id.prefix(12))", "name": "\(child.experiment.name)", "wall": "\(wall)"])
-                } else {
-                    let reason = child.process.terminationReason == .uncaughtSignal ? "killed by signal \(status)" : "exit status \(status)"
-                    scheduler.finish(id, succeeded: false, reason: reason)
-                    failures.append((child.experiment, reason))
-                    let tail = Self.tail(of: child.stderrPath, lines: 40)
-                    let errorLog = dir.appendingPathComponent(id).appendingPathComponent("error.log")
-                    try? Data("\(child.experiment.name)\n\(reason)\n--- stderr tail ---\n\(tail)".utf8).write(to: errorLog, options: .atomic)
-                    logger.error("failed", metadata: ["id": "\(id.prefix(12))", "name": "\(child.experiment.name)",
-                                                      "reason": "\(reason)", "log": "\(errorLog.path)"])
-                }
-                finishedThisRun += 1
-            }
-            progress()
-            if !scheduler.isFinished { usleep(100_000) }
-        }
-
-        if interrupted.isSet {
-            FileHandle.standardError.write(Data("\n".utf8))
-            logger.warning("interrupted: stopping workers", metadata: ["running": "\(children.count)"])
-            for child in children.values where child.process.isRunning { child.process.interrupt() }
-            let deadline = Date().addingTimeInterval(5)
-            while children.values.contains(where: { $0.process.isRunning }), Date() < deadline { usleep(50_000) }
-            for child in children.values where child.process.isRunning { child.process.terminate() }
-            for child in children.values { child.process.waitUntilExit() }
-            for id in children.keys {
-                // A child that completed its result.json just before the signal still counts.
-                if LocalSweep.existingResult(id, artifacts: artifacts) != nil { scheduler.finish(id, succeeded: true) }
-                else { scheduler.abandon(id) }
-            }
-        }
-
-        let c = scheduler.counts
-        let written = (try? LocalSweep.writeResultsJSONL(grid.all.map(\.id), artifacts: artifacts)) ?? 0
-        print("sweep \(grid.sweep.name), profile \(grid.profile): \(grid.all.count) experiments; "
-              + "\(c.alreadyDone) already done, \(c.succeeded) ran, \(c.failed) failed, \(c.blocked) blocked by a failed base, "
-              + "\(c.skippedNeeds) skipped-needs-detector, \(c.pending + c.running) left"
-              + String(format: " (%.1f s)", Date().timeIntervalSince(sweepStart)))
-        print("results: \(written) in \(dir.appendingPathComponent("results.jsonl").path)")
-        for (e, reason) in failures {
-            print("failed: \(e.id.prefix(12)) \(e.name): \(reason) (\(dir.appendingPathComponent(e.id).appendingPathComponent("error.log").path))")
-        }
-        if interrupted.isSet { throw ExitCode(130) }
-        if c.failed + c.blocked > 0 { throw ExitCode.failure }
+        SweepFollower(endpoint: config.control, display: ProgressDisplay(logger: logger)).follow { coordinator.isFinished }
+        let coordinatorError = coordinator.wait()
+        // Workers leave on the coordinator's "sweep complete"; one that missed it is stopped.
+        let grace = Date().addingTimeInterval(10)
+        while workers.contains(where: { !$0.isFinished }), Date() < grace { usleep(50_000) }
+        halt.set()
+        let workerErrors = workers.compactMap { $0.wait() }
+        if let coordinatorError { throw CommandFailure(coordinatorError) }
+        if let e = workerErrors.first { throw CommandFailure(e) }
+        try summarize(grid: grid, journal: journalPath, alreadyDone: alreadyDone, results: resultsPath,
+                      seconds: Date().timeIntervalSince(start), interrupted: interrupted.isSet)
     }
 
-    /// The last `lines` lines of a text file.
-    static func tail(of path: String, lines: Int) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    /// Experiments among `ids` with a recorded result in the journal at `path` (0 without one).
+    static func succeeded(_ path: String, among ids: Set<String>) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        do { return try Journal(path: path).experiments().filter { ids.contains($0.id) && $0.state == .succeeded }.count } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    /// Prints what became of the grid, one line per failure; throws the exit code.
+    func summarize(grid: Grid, journal path: String, alreadyDone: Int, results: String, seconds: Double, interrupted: Bool) throws {
+        let journal: Journal
+        let records: [String: ExperimentRecord]
+        do {
+            journal = try Journal(path: path)
+            records = Dictionary(uniqueKeysWithValues: try journal.experiments().map { ($0.id, $0) })
+        } catch { throw CommandFailure(error) }
+        let mine = grid.all.compactMap { records[$0.id] }
+        let succeeded = mine.filter { $0.state == .succeeded }.count
+        let failed = mine.filter { $0.state == .failed }
+        let blocked = mine.filter { !$0.state.isTerminal && $0.isBlocked(in: records) }.count
+        let left = mine.filter { !$0.state.isTerminal }.count - blocked
+        let needs = grid.all.count - grid.all.filter(\.needs.isEmpty).count
+        print("sweep \(grid.sweep.name), profile \(grid.profile): \(grid.all.count) experiments; "
+              + "\(alreadyDone) already done, \(succeeded - alreadyDone) ran, \(failed.count) failed, \(blocked) blocked by a failed base, "
+              + "\(needs) skipped-needs-detector, \(left) left" + String(format: " (%.1f s)", seconds))
+        let written = (try? ResultLoader.loadJSONLines(path: results).count) ?? 0
+        print("results: \(written) in \(results)")
+        for r in failed {
+            let last = (try? journal.attempts(r.id).last { $0.outcome != nil }) ?? nil
+            let why = last.map { "[\($0.failureClass?.rawValue ?? "error")] \(($0.message ?? "").suffix(300))" } ?? ""
+            print("failed: \(r.id.prefix(12)) \(r.name): \(why)")
+        }
+        if interrupted { throw ExitCode(130) }
+        if !failed.isEmpty || blocked > 0 { throw ExitCode.failure }
+    }
+}
+
+/// Work on a thread of its own; `wait` returns the error it ended with, if any.
+final class BackgroundThread: @unchecked Sendable {
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var finished = false
+    private var error: Error?
+
+    init(name: String, _ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread { [self] in
+            var failure: Error?
+            do { try body() } catch { failure = error }
+            lock.withLock { self.error = failure; self.finished = true }
+            done.signal()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    var isFinished: Bool { lock.withLock { finished } }
+
+    /// Blocks until the work has ended; its error, if it threw one.
+    func wait() -> Error? {
+        done.wait()
+        done.signal()
+        return lock.withLock { error }
     }
 }

@@ -69,6 +69,7 @@ extension StatusCommand {
     func followSweep() throws {
         let display = ProgressDisplay(logger: LogSetup.logger("prunebench.status"))
         let endpoint = try target.endpoint()
+        let follower = SweepFollower(endpoint: endpoint, display: display, interval: interval)
         var answered = false
         let silentSince = Date()  // until the first answer
         while true {
@@ -90,14 +91,7 @@ extension StatusCommand {
                 continue
             }
             answered = true
-            let c = status.counts
-            let finished = ["succeeded", "failed", "cancelled", "blocked"].reduce(0) { $0 + (c[$1] ?? 0) }
-            let busy = status.workers.reduce(0) { $0 + $1.slots - $1.free }
-            let slots = status.workers.reduce(0) { $0 + $1.slots }
-            display.update(label: "sweep", done: finished, total: status.total, rate: status.ratePerHour, unit: "exp/h",
-                           overallRemainingSeconds: status.complete ? 0 : status.etaSeconds,
-                           fields: [("failed", "\(c["failed"] ?? 0)"), ("workers", "\(status.workers.count)"), ("slots", "\(busy)/\(slots)")],
-                           rateText: String(format: "%.0f exp/h", status.ratePerHour))
+            follower.show(status)
             if status.complete { return }
             usleep(UInt32(interval * 1_000_000))
         }

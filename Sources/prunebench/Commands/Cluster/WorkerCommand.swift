@@ -36,7 +36,7 @@ struct WorkerCommand: ParsableCommand {
         let logger = LogSetup.logger("prunebench.worker")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workerID = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
-        var config = WorkerConfig(workerID: workerID, endpoint: connect, slots: slots, threadsPerJob: threads ?? max(1, cores / slots),
+        var config = WorkerConfig(workerID: workerID, endpoint: connect, slots: slots, threadsPerJob: threads ?? WorkerConfig.threadsPerJob(cores: cores, jobs: slots),
                                   root: URL(fileURLWithPath: work).standardizedFileURL.path, executable: SweepCommand.executablePath())
         config.dataDirectory = dataDir
         config.exitWhenComplete = exitWhenComplete
