@@ -3,8 +3,9 @@ import Foundation
 import NN
 
 /// Self-describing checkpoints: the state dict plus, in the safetensors metadata, the model's
-/// ``ModelSpec`` (`prunebench.model`) and the width of every layer (`prunebench.widths`), so a
-/// checkpoint reopens without knowing how it was built.
+/// ``ModelSpec`` (`prunebench.model`), so a checkpoint reopens without knowing how it was built.
+/// A pruned checkpoint (`PrunedCheckpoint` in the Pruning module) adds its pruning history, which
+/// is replayed on the spec's model to rebuild the pruned shapes, and every layer's width as a check.
 public enum Checkpoint {
     public static let specKey = "prunebench.model"
     public static let formatKey = "format"
