@@ -53,12 +53,18 @@ public final class Conv2d: Layer {
         return g.kernelH * g.kernelW * g.inChannels * (g.outChannels / g.groups) * spatial + (g.hasBias ? g.outChannels * spatial : 0)
     }
 
+    /// Whether the conv is depthwise: groups = in = out channels > 1.
+    public var isDepthwise: Bool {
+        let g = geometry
+        return g.groups == g.outChannels && g.groups == g.inChannels && g.groups > 1
+    }
+
     /// Keeps only the output channels `indices` (increasing, original positions): slices weight
     /// rows and bias and rebuilds the kernel. A depthwise conv (groups = out = in) also keeps the
     /// same input channels and groups shrink with them.
     public func keep(outputs indices: [Int]) {
         var g = geometry
-        let depthwise = g.groups == g.outChannels && g.groups == g.inChannels && g.groups > 1
+        let depthwise = isDepthwise
         weight.value = weight.value.gathering(axis: 0, indices)
         bias?.value = bias!.value.gathering(axis: 0, indices)
         g.outChannels = indices.count

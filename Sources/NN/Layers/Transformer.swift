@@ -208,15 +208,21 @@ public final class AttentionLayer: Layer {
     /// stays. Removes qkv rows in each of the q, k and v blocks, qkv bias entries and proj
     /// columns, and refreshes `headDim`. The logit scale is kept (timm fixes it at construction).
     public func keep(attention indices: [Int]) {
-        let q = attentionDim
         precondition(Self.isHeadSymmetric(indices, heads: numHeads, headDim: headDim),
                      "attention dims to keep must be the same relative dims in each of \(numHeads) heads")
-        let rows = (0..<3).flatMap { b in indices.map { b * q + $0 } }
+        let rows = qkvRows(ofAttentionDims: indices)
         qkvWeight.value = qkvWeight.value.gathering(axis: 0, rows)
         if let b = qkvBias { b.value = b.value.gathering(axis: 0, rows); b.grad = nil }
         projWeight.value = projWeight.value.gathering(axis: 1, indices)
         headDim = indices.count / numHeads
         qkvWeight.grad = nil; projWeight.grad = nil; saved = nil
+    }
+
+    /// The qkv weight rows (and qkv bias entries) of attention dims `indices`: each index in the
+    /// q, k and v blocks, in that block order (`b * q + i`, `q` = ``attentionDim``).
+    public func qkvRows(ofAttentionDims indices: [Int]) -> [Int] {
+        let q = attentionDim
+        return (0..<3).flatMap { b in indices.map { b * q + $0 } }
     }
 
     /// Whether `indices` (increasing) are the same non-empty set of relative dims in every head.
