@@ -23,7 +23,10 @@ public struct PruningTarget: Hashable, Sendable {
     public static let output = PruningTarget(node: -1, side: .out)
 }
 
-/// How channel indices pass through one node kind (Torch-Pruning's per-kind layer pruners, §3).
+/// How channel indices pass through one node kind (Torch-Pruning's per-kind layer pruners, §3),
+/// as the kind's adapter declares it (``PrunableLayer/channelRole(inputShapes:)``). The graph
+/// reads only whether a role is pass-through and whether it can root a group; index mappings and
+/// parameter slices are the adapter's.
 public enum ChannelRole: Sendable, Equatable {
     /// The model input (never pruned).
     case input

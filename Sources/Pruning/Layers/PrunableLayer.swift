@@ -163,9 +163,13 @@ public struct SliceKinds: OptionSet, Sendable, Hashable {
 /// `parameter` (0: rows, i.e. the first axis, which for a vector is its entries; 1: columns, the
 /// second axis with the remaining axes flattened per column), each paired with its root channel.
 public struct ParameterSlice {
+    /// The sliced parameter.
     public let parameter: Parameter
+    /// 0: rows (vector entries); 1: columns.
     public let axis: Int
+    /// Positions along `axis`.
     public let indices: [Int]
+    /// The root channel of each position.
     public let roots: [Int]
     /// The slice's family.
     public let kind: SliceKinds
@@ -175,6 +179,7 @@ public struct ParameterSlice {
     /// first `indices.count / groups` entries, §8.2); 1 otherwise.
     public let groups: Int
 
+    /// A slice set of `parameter`; `groups` only for a grouped conv's in side.
     public init(_ parameter: Parameter, axis: Int, indices: [Int], roots: [Int], kind: SliceKinds,
                 isBias: Bool = false, groups: Int = 1) {
         self.parameter = parameter; self.axis = axis; self.indices = indices; self.roots = roots
@@ -190,7 +195,9 @@ public struct ParameterSlice {
 
 /// What an index mapping may consult: the graph and the node being walked through.
 public struct ChannelContext {
+    /// The graph being walked.
     public let graph: DependencyGraph
+    /// The node the indices pass through.
     public let node: Int
 
     /// The node's role.
@@ -215,6 +222,7 @@ public struct FisherSource {
     /// kernels between calls, so one is made per node and reused.
     public let makeEvaluator: () -> (_ gradOutput: Tensor, _ input: Tensor) -> Tensor
 
+    /// The Fisher source of `weight`.
     public init(weight: Parameter, skipsAsClassifier: @escaping (Int) -> Bool,
                 makeEvaluator: @escaping () -> (Tensor, Tensor) -> Tensor) {
         self.weight = weight; self.skipsAsClassifier = skipsAsClassifier; self.makeEvaluator = makeEvaluator
