@@ -72,12 +72,10 @@ extension DependencyGraph {
         for node in enumerationOrder where roles[node].isRootType {
             let name = model.nodes[node].name
             if Self.isIgnored(name, ignored) { continue }
-            // Attention: the inner (head-dim) group, Torch-Pruning's qkv-out group re-rooted at
-            // proj's in side (§4.8), comes before the hidden-dimension group.
-            if roles[node] == .attention {
-                let inner = PruningTarget(node: node, side: .inner)
-                if let c = channels(inner) { groups.append(group(root: inner, indices: Array(0..<c))) }
-            }
+            // A kind with an inner side (attention: the head-dim group, Torch-Pruning's qkv-out
+            // group re-rooted at proj's in side, §4.8) yields it before its out-side group.
+            let inner = PruningTarget(node: node, side: .inner)
+            if let c = channels(inner) { groups.append(group(root: inner, indices: Array(0..<c))) }
             if seen.contains(node) { continue }
             let root = rootTarget(node)
             guard let c = channels(root) else { continue }

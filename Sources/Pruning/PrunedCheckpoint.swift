@@ -11,21 +11,15 @@ public enum PrunedCheckpoint {
     public static let widthsKey = "prunebench.widths"
     public static let historyKey = "prunebench.pruning_history"
 
-    /// Layer name → out channels (conv, linear) or channels (batch norm, layer norm); for a ViT
-    /// attention, `<name>.qkv` → qkv out features and `<name>.proj` → proj out features.
+    /// Each layer's width entries as its adapter declares them
+    /// (``PrunableLayer/checkpointWidths(module:)``): module name → out channels (conv, linear) or
+    /// channels (batch norm, layer norm); for a ViT attention, `<name>.qkv` → qkv out features and
+    /// `<name>.proj` → proj out features. Kinds without widths (and without an adapter) add none.
     public static func widths(_ model: Model) -> [String: Int] {
         var w: [String: Int] = [:]
         for node in model.nodes.dropFirst() {
-            let name = Model.moduleName(node.name)
-            switch node.layer {
-            case let c as Conv2d: w[name] = c.geometry.outChannels
-            case let l as LinearLayer: w[name] = l.outFeatures
-            case let b as BatchNorm2d: w[name] = b.channels
-            case let n as LayerNormLayer: w[name] = n.features
-            case let a as AttentionLayer:
-                w[name + ".qkv"] = a.qkvWeight.value.shape[0]
-                w[name + ".proj"] = a.outFeatures
-            default: break
+            for (key, width) in PrunableLayers.adapter(for: node.layer)?.checkpointWidths(module: Model.moduleName(node.name)) ?? [] {
+                w[key] = width
             }
         }
         return w

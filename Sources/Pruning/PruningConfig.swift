@@ -198,7 +198,7 @@ public struct PruningConfig: Sendable, Equatable {
     /// Checks that the criterion applies to `model`, with one error naming what does not fit
     /// (bnscale on a model without batch norm, a data-driven criterion without calibration data).
     public func checkApplicable(to model: Model, source: String = "pruning") throws {
-        if importance == "bnscale" && !model.nodes.contains(where: { $0.layer is BatchNorm2d }) {
+        if importance == "bnscale" && !PrunableLayers.model(model, owns: .batchNorm) {
             throw PruningConfigError("\(source): field 'importance': 'bnscale' scores batch-norm scales, and this model has no batch norm")
         }
         if isDataDriven && calibration == nil {

@@ -9,51 +9,36 @@ public struct PruningRecord: Sendable, Equatable {
 }
 
 extension DependencyGraph {
-    /// Physically removes every item's indices from its layer (§5.1 "Applying a group"):
-    /// conv weight rows and bias (out) or columns (in) and geometry (a grouped conv keeps its
-    /// groups), depthwise conv in/out/groups together, batch-norm γ/β/running statistics, linear rows and bias (out) or columns (in).
-    /// Element-wise, flatten and output items carry no state.
+    /// Physically removes every item's indices from its layer (§5.1 "Applying a group"): each
+    /// item's adapter keeps the other channels of its side (``PrunableLayer/keepChannels(_:_:)``);
+    /// then every node whose producer lost output channels hears of it
+    /// (``PrunableLayer/inputChannelsRemoved(position:_:)``: a channel slice shifts its start and
+    /// shrinks its size, in the producer's coordinates before this group, so the next group's
+    /// mapping is current). Element-wise, flatten and output items carry no state.
     public func apply(_ g: Group) -> PruningRecord {
         for item in g.items where item.target.node >= 0 && !item.indices.isEmpty {
             guard let c = channels(item.target) else { continue }
             let removed = Set(item.indices)
-            let keep = (0..<c).filter { !removed.contains($0) }
-            let layer = model.nodes[item.target.node].layer
-            switch (roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _): (layer as! Conv2d).keep(outputs: keep)
-            case (.conv, .in): (layer as! Conv2d).keep(inputs: keep)
-            case (.linear, .out): (layer as! LinearLayer).keep(outputs: keep)
-            case (.linear, .in): (layer as! LinearLayer).keep(inputs: keep)
-            case (.batchNorm, _): (layer as! BatchNorm2d).keep(channels: keep)
-            case (.layerNorm, _): (layer as! LayerNormLayer).keep(features: keep)
-            case (.parameter, _):
-                if let t = layer as? ClassTokenLayer { t.keep(features: keep) }
-                else if let e = layer as? PositionEmbeddingLayer { e.keep(features: keep) }
-            case (.attention, .in): (layer as! AttentionLayer).keep(inputs: keep)
-            case (.attention, .out): (layer as! AttentionLayer).keep(outputs: keep)
-            case (.attention, .inner): (layer as! AttentionLayer).keep(attention: keep)
-            default: break
-            }
+            adapters[item.target.node].keepChannels(item.target.side, (0..<c).filter { !removed.contains($0) })
         }
-        // Channel slices: shift start and shrink size by the producer's removed channels (in the
-        // producer's coordinates before this group), so the next group's offsets are current.
-        for (v, node) in model.nodes.enumerated() where roles[v] == .sliceChannels {
-            let u = node.inputs[0]
-            guard let producer = g.items.first(where: { $0.target == PruningTarget(node: u, side: .out) }),
-                  !producer.indices.isEmpty else { continue }
-            (node.layer as! SliceChannelsLayer).remove(inputChannels: producer.indices)
+        var producerRemoved: [Int: [Int]] = [:]
+        for item in g.items where item.target.node >= 0 && item.target.side == .out && !item.indices.isEmpty {
+            producerRemoved[item.target.node] = item.indices
+        }
+        for (v, node) in model.nodes.enumerated() {
+            for (position, u) in node.inputs.enumerated() {
+                if let removed = producerRemoved[u] { adapters[v].inputChannelsRemoved(position: position, removed) }
+            }
         }
         return PruningRecord(root: recordName(g.root), isOut: g.root.side == .out,
                              indices: g.items[0].rootIndices.sorted())
     }
 
-    /// The history name of a root: the module name; for an attention node, timm's submodule as
-    /// Torch-Pruning roots it: `attn.proj` (out: hidden rows; inner: proj's in side, §4.8) or
-    /// `attn.qkv` (in side).
+    /// The history name of a root: the module name plus the adapter's record suffix (timm
+    /// attention: Torch-Pruning roots its submodules, `attn.proj` for out and inner, `attn.qkv`
+    /// for in, §4.8).
     func recordName(_ t: PruningTarget) -> String {
-        let module = Model.moduleName(name(t.node))
-        guard roles[t.node] == .attention else { return module }
-        return module + (t.side == .in ? ".qkv" : ".proj")
+        Model.moduleName(name(t.node)) + adapters[t.node].recordSuffix(t.side)
     }
 
     /// The root a history record names: a node and side (see ``recordName(_:)``).
@@ -61,10 +46,8 @@ extension DependencyGraph {
         if let node = model.nodes.firstIndex(where: { $0.name == r.root }) {
             return PruningTarget(node: node, side: r.isOut || roles[node].isPassThrough ? .out : .in)
         }
-        for (suffix, side) in [(".proj", r.isOut ? ChannelSide.out : .inner), (".qkv", r.isOut ? ChannelSide.inner : .in)]
-        where r.root.hasSuffix(suffix) {
-            let module = String(r.root.dropLast(suffix.count))
-            if let node = model.nodes.firstIndex(where: { $0.name == module }), roles[node] == .attention {
+        for (node, n) in model.nodes.enumerated() where r.root.hasPrefix(n.name) {
+            if let side = adapters[node].recordSide(suffix: String(r.root.dropFirst(n.name.count)), isOut: r.isOut) {
                 return PruningTarget(node: node, side: side)
             }
         }
@@ -84,11 +67,9 @@ extension DependencyGraph {
             guard let c = channels(root), r.indices.allSatisfy({ $0 >= 0 && $0 < c }) else {
                 throw PruningGraphError("pruning history: indices of '\(r.root)' out of range")
             }
-            if root.side == .inner, let a = model.nodes[root.node].layer as? AttentionLayer {
-                let removed = Set(r.indices), kept = (0..<c).filter { !removed.contains($0) }
-                guard AttentionLayer.isHeadSymmetric(kept, heads: a.numHeads, headDim: a.headDim) else {
-                    throw PruningGraphError("pruning history: '\(r.root)' removes different dims in different heads")
-                }
+            let removed = Set(r.indices)
+            if let refusal = adapters[root.node].keepRefusal(root.side, (0..<c).filter { !removed.contains($0) }) {
+                throw PruningGraphError("pruning history: '\(r.root)' \(refusal)")
             }
             let g = group(root: root, indices: r.indices)
             guard isValid(g) else { throw PruningGraphError("pruning history: record for '\(r.root)' would empty a layer") }

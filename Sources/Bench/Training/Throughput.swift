@@ -46,17 +46,13 @@ public enum ThroughputBenchmark {
     }
 
     /// Forward MACs of convolutions and linear layers for one image (bias excluded): the work
-    /// the GFLOP/s figure is based on, the same count as the PyTorch reference script's.
+    /// the GFLOP/s figure is based on, the same count as the PyTorch reference script's
+    /// (each layer's ``Layer/weightMACs(inputShapes:outputShape:)``).
     public static func convLinearMACs(_ model: Model) -> Int {
         guard let shapes = try? model.shapes(batch: 1) else { return 0 }
         var total = 0
         for (i, node) in model.nodes.enumerated() {
-            if let conv = node.layer as? Conv2d {
-                let g = conv.geometry, o = shapes[i]
-                total += g.kernelH * g.kernelW * (g.inChannels / g.groups) * g.outChannels * o[1] * o[2]
-            } else if let fc = node.layer as? LinearLayer {
-                total += shapes[node.inputs[0]].reduce(1, *) * fc.outFeatures
-            }
+            total += node.layer.weightMACs(inputShapes: node.inputs.map { shapes[$0] }, outputShape: shapes[i])
         }
         return total
     }

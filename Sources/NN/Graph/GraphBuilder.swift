@@ -44,12 +44,13 @@ public struct GraphBuilder {
 }
 
 /// Node 0: the graph's input. Never executed.
-final class InputPlaceholder: Layer {
-    static let kind = "input"
-    func outputShape(_ inputs: [[Int]]) throws -> [Int] { [] }
-    func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { fatalError("input is not executed") }
-    func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [] }
-    func clearSaved() {}
+public final class InputPlaceholder: Layer {
+    public static let kind = "input"
+    init() {}
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { [] }
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { fatalError("input is not executed") }
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [] }
+    public func clearSaved() {}
 }
 
 import Tensor

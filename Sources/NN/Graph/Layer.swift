@@ -45,6 +45,26 @@ public protocol Layer: AnyObject {
     /// MACs of one call for a batch of 1, by Torch-Pruning 1.6.1's rules
     /// (`tp.utils.count_ops_and_params`; see docs/macs.md).
     func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int
+    /// MACs of the layer's weight products for a batch of 1, bias excluded: the work the training
+    /// throughput's GFLOP/s figure counts, as the PyTorch reference script does (its `nn.Conv2d`
+    /// and `nn.Linear` modules; 0 for every other kind).
+    func weightMACs(inputShapes: [[Int]], outputShape: [Int]) -> Int
+
+    /// Seeded initialisation of the layer's state by `recipe`, drawing from `generator` in the
+    /// layer's state order. The default leaves the state as it is.
+    func initialize(_ recipe: InitializationRecipe, using generator: inout SeededGenerator)
+    /// The recipe a model containing this layer is initialised with, when the layer decides it
+    /// (timm's attention: ``InitializationRecipe/timm``); nil for no preference.
+    var preferredInitialization: InitializationRecipe? { get }
+
+    /// Integer state kept beside the float state dict, by name relative to the node (batch
+    /// norm's `num_batches_tracked`, saved as an int64 scalar as PyTorch's `state_dict()` has it).
+    var counters: [(name: String, value: Int)] { get }
+    /// Sets the counter `name` (one of ``counters``) read from a state dict.
+    func setCounter(_ name: String, to value: Int)
+
+    /// Whether the op is a ReLU that a ``ReLUFusing`` producer may apply in its own pass.
+    var isFusableReLU: Bool { get }
 }
 
 extension Layer {
@@ -52,6 +72,12 @@ extension Layer {
     public var kind: String { Self.kind }
     public var isModule: Bool { true }
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { 0 }
+    public func weightMACs(inputShapes: [[Int]], outputShape: [Int]) -> Int { 0 }
+    public func initialize(_ recipe: InitializationRecipe, using generator: inout SeededGenerator) {}
+    public var preferredInitialization: InitializationRecipe? { nil }
+    public var counters: [(name: String, value: Int)] { [] }
+    public func setCounter(_ name: String, to value: Int) {}
+    public var isFusableReLU: Bool { false }
 }
 
 /// A shape mismatch found while building or checking a graph.

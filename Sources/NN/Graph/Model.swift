@@ -50,7 +50,7 @@ public final class Model {
         passThrough = Array(repeating: false, count: nodes.count)
         for node in nodes { (node.layer as? any ReLUFusing)?.fusesReLU = false }
         guard fusesOperations else { return }
-        for (i, node) in nodes.enumerated() where node.layer is ReLULayer {
+        for (i, node) in nodes.enumerated() where node.layer.isFusableReLU {
             let j = node.inputs[0]
             guard j != 0, j != outputNode, consumers[j] == [i], let producer = nodes[j].layer as? any ReLUFusing else { continue }
             producer.fusesReLU = true

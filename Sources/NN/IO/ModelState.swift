@@ -1,14 +1,15 @@
 import Tensor
 
 extension Model {
-    /// The full state dict: every parameter and buffer by name, and each batch norm's
-    /// `num_batches_tracked` as an int64 scalar, as PyTorch's `state_dict()` has it.
+    /// The full state dict: every parameter and buffer by name, and every layer's counters
+    /// (``Layer/counters``: batch norm's `num_batches_tracked`) as int64 scalars, as PyTorch's
+    /// `state_dict()` has them.
     public func stateDict() -> SafeTensors {
         var st = SafeTensors()
         for node in nodes.dropFirst() {
             for (name, p) in node.layer.state { st.set(Model.stateName(node: node.name, state: name), p.value) }
-            if let bn = node.layer as? BatchNorm2d {
-                st.set(Model.stateName(node: node.name, state: "num_batches_tracked"), integers: [Int64(bn.numBatchesTracked)], shape: [])
+            for (name, value) in node.layer.counters {
+                st.set(Model.stateName(node: node.name, state: name), integers: [Int64(value)], shape: [])
             }
         }
         return st
@@ -31,9 +32,10 @@ extension Model {
         }
         for (name, p) in named { p.value = st.floats[name]! }
         for node in nodes.dropFirst() {
-            if let bn = node.layer as? BatchNorm2d,
-               let n = st.integers[Model.stateName(node: node.name, state: "num_batches_tracked")]?.values.first {
-                bn.numBatchesTracked = Int(n)
+            for (name, _) in node.layer.counters {
+                if let n = st.integers[Model.stateName(node: node.name, state: name)]?.values.first {
+                    node.layer.setCounter(name, to: Int(n))
+                }
             }
         }
     }

@@ -119,6 +119,19 @@ public final class BatchNorm2d: ReLUFusing {
     /// `numel(input) * 2` (affine).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
 
+    /// Weight 1, bias 0 (either recipe).
+    public func initialize(_ recipe: InitializationRecipe, using generator: inout SeededGenerator) {
+        weight.value = Tensor(repeating: 1, shape: [channels])
+        bias.value = Tensor(zeros: [channels])
+    }
+
+    /// `num_batches_tracked`.
+    public var counters: [(name: String, value: Int)] { [("num_batches_tracked", numBatchesTracked)] }
+
+    public func setCounter(_ name: String, to value: Int) {
+        if name == "num_batches_tracked" { numBatchesTracked = value }
+    }
+
     /// Keeps only the channels `indices` (increasing): slices gamma, beta and the running
     /// statistics and rebuilds the kernel (keeping ReLU fusion as it was).
     public func keep(channels indices: [Int]) {

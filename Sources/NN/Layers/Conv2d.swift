@@ -53,12 +53,37 @@ public final class Conv2d: Layer {
         return g.kernelH * g.kernelW * g.inChannels * (g.outChannels / g.groups) * spatial + (g.hasBias ? g.outChannels * spatial : 0)
     }
 
+    /// `kh*kw*(in/groups)*out*Ho*Wo`.
+    public func weightMACs(inputShapes: [[Int]], outputShape o: [Int]) -> Int {
+        let g = geometry
+        return g.kernelH * g.kernelW * (g.inChannels / g.groups) * g.outChannels * o[1] * o[2]
+    }
+
+    /// Either recipe: weight kaiming-normal (fan-out = out·kh·kw/groups, ReLU gain), bias uniform
+    /// in `±1/sqrt(fan_in)`, fan-in = in/groups·kh·kw.
+    public func initialize(_ recipe: InitializationRecipe, using g: inout SeededGenerator) {
+        let s = geometry
+        let fanOut = s.outChannels * s.kernelH * s.kernelW / s.groups
+        let std = Float((2.0 / Double(fanOut)).squareRoot())
+        weight.value = .randomNormal(s.weightShape, std: std, using: &g)
+        if let bias {
+            let bound = 1 / Float(Double(s.inChannels / s.groups * s.kernelH * s.kernelW).squareRoot())
+            bias.value = .randomUniform([s.outChannels], low: -bound, high: bound, using: &g)
+        }
+    }
+
+    /// Whether the conv is depthwise: groups = in = out channels > 1.
+    public var isDepthwise: Bool {
+        let g = geometry
+        return g.groups == g.outChannels && g.groups == g.inChannels && g.groups > 1
+    }
+
     /// Keeps only the output channels `indices` (increasing, original positions): slices weight
     /// rows and bias and rebuilds the kernel. A depthwise conv (groups = out = in) also keeps the
     /// same input channels and groups shrink with them.
     public func keep(outputs indices: [Int]) {
         var g = geometry
-        let depthwise = g.groups == g.outChannels && g.groups == g.inChannels && g.groups > 1
+        let depthwise = isDepthwise
         weight.value = weight.value.gathering(axis: 0, indices)
         bias?.value = bias!.value.gathering(axis: 0, indices)
         g.outChannels = indices.count

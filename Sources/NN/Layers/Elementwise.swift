@@ -25,6 +25,7 @@ public final class ReLULayer: Layer {
     public func clearSaved() { savedOutput = nil }
 
     public var isModule: Bool { !functional }
+    public var isFusableReLU: Bool { true }
     /// `numel(output)` for a module, 0 when functional.
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { functional ? 0 : outputShape.reduce(1, *) }
 }

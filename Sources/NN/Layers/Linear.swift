@@ -47,6 +47,23 @@ public final class LinearLayer: Layer {
         inputShapes[0].reduce(1, *) * outFeatures + (bias != nil ? outFeatures : 0)
     }
 
+    /// `numel(input) * out`.
+    public func weightMACs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * outFeatures }
+
+    /// torchvision: weight and bias uniform in `±1/sqrt(in)`. timm: weight truncated normal with
+    /// std 0.02, zero bias.
+    public func initialize(_ recipe: InitializationRecipe, using g: inout SeededGenerator) {
+        switch recipe {
+        case .timm:
+            weight.value = .truncatedNormal([outFeatures, inFeatures], std: 0.02, using: &g)
+            bias?.value = Tensor(zeros: [outFeatures])
+        case .torchvision:
+            let bound = 1 / Float(Double(inFeatures).squareRoot())
+            weight.value = .randomUniform([outFeatures, inFeatures], low: -bound, high: bound, using: &g)
+            if let bias { bias.value = .randomUniform([outFeatures], low: -bound, high: bound, using: &g) }
+        }
+    }
+
     /// Keeps only the output features `indices` (increasing): weight rows and bias.
     public func keep(outputs indices: [Int]) {
         weight.value = weight.value.gathering(axis: 0, indices)

@@ -53,6 +53,12 @@ public final class LayerNormLayer: Layer {
     /// `numel(input) * 2` (Torch-Pruning counts `torch.nn.LayerNorm` like an affine batch norm).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { inputShapes[0].reduce(1, *) * 2 }
 
+    /// Weight 1, bias 0 (either recipe).
+    public func initialize(_ recipe: InitializationRecipe, using generator: inout SeededGenerator) {
+        weight.value = Tensor(repeating: 1, shape: weight.value.shape)
+        bias.value = Tensor(zeros: bias.value.shape)
+    }
+
     /// Keeps only the features `indices` (increasing): weight and bias entries.
     public func keep(features indices: [Int]) {
         weight.value = weight.value.gathering(axis: 0, indices)
@@ -190,6 +196,17 @@ public final class AttentionLayer: Layer {
             + l * projIn * projOut + l * projOut
     }
 
+    /// timm's: qkv and proj weights truncated normal with std 0.02, zero biases (either recipe).
+    public func initialize(_ recipe: InitializationRecipe, using g: inout SeededGenerator) {
+        qkvWeight.value = .truncatedNormal(qkvWeight.value.shape, std: 0.02, using: &g)
+        if let bias = qkvBias { bias.value = Tensor(zeros: bias.value.shape) }
+        projWeight.value = .truncatedNormal(projWeight.value.shape, std: 0.02, using: &g)
+        projBias.value = Tensor(zeros: projBias.value.shape)
+    }
+
+    /// A model with timm attention follows timm's initialisation.
+    public var preferredInitialization: InitializationRecipe? { .timm }
+
     /// Keeps only the input features `indices` (increasing): qkv weight columns.
     public func keep(inputs indices: [Int]) {
         qkvWeight.value = qkvWeight.value.gathering(axis: 1, indices)
@@ -208,15 +225,21 @@ public final class AttentionLayer: Layer {
     /// stays. Removes qkv rows in each of the q, k and v blocks, qkv bias entries and proj
     /// columns, and refreshes `headDim`. The logit scale is kept (timm fixes it at construction).
     public func keep(attention indices: [Int]) {
-        let q = attentionDim
         precondition(Self.isHeadSymmetric(indices, heads: numHeads, headDim: headDim),
                      "attention dims to keep must be the same relative dims in each of \(numHeads) heads")
-        let rows = (0..<3).flatMap { b in indices.map { b * q + $0 } }
+        let rows = qkvRows(ofAttentionDims: indices)
         qkvWeight.value = qkvWeight.value.gathering(axis: 0, rows)
         if let b = qkvBias { b.value = b.value.gathering(axis: 0, rows); b.grad = nil }
         projWeight.value = projWeight.value.gathering(axis: 1, indices)
         headDim = indices.count / numHeads
         qkvWeight.grad = nil; projWeight.grad = nil; saved = nil
+    }
+
+    /// The qkv weight rows (and qkv bias entries) of attention dims `indices`: each index in the
+    /// q, k and v blocks, in that block order (`b * q + i`, `q` = ``attentionDim``).
+    public func qkvRows(ofAttentionDims indices: [Int]) -> [Int] {
+        let q = attentionDim
+        return (0..<3).flatMap { b in indices.map { b * q + $0 } }
     }
 
     /// Whether `indices` (increasing) are the same non-empty set of relative dims in every head.
@@ -283,6 +306,11 @@ public final class ClassTokenLayer: Layer {
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { token.value }
 
+    /// Normal with std 0.02 (either recipe).
+    public func initialize(_ recipe: InitializationRecipe, using g: inout SeededGenerator) {
+        token.value = .randomNormal(token.value.shape, std: 0.02, using: &g)
+    }
+
     /// Keeps only the features `indices` (increasing) of the last axis.
     public func keep(features indices: [Int]) {
         token.value = token.value.gathering(axis: 2, indices)
@@ -317,6 +345,11 @@ public final class PositionEmbeddingLayer: Layer {
     }
 
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { embedding.value }
+
+    /// Normal with std 0.02 (either recipe).
+    public func initialize(_ recipe: InitializationRecipe, using g: inout SeededGenerator) {
+        embedding.value = .randomNormal(embedding.value.shape, std: 0.02, using: &g)
+    }
 
     /// Keeps only the features `indices` (increasing) of the last axis.
     public func keep(features indices: [Int]) {

@@ -23,7 +23,10 @@ public struct PruningTarget: Hashable, Sendable {
     public static let output = PruningTarget(node: -1, side: .out)
 }
 
-/// How channel indices pass through one node kind (Torch-Pruning's per-kind layer pruners, §3).
+/// How channel indices pass through one node kind (Torch-Pruning's per-kind layer pruners, §3),
+/// as the kind's adapter declares it (``PrunableLayer/channelRole(inputShapes:)``). The graph
+/// reads only whether a role is pass-through and whether it can root a group; index mappings and
+/// parameter slices are the adapter's.
 public enum ChannelRole: Sendable, Equatable {
     /// The model input (never pruned).
     case input
@@ -79,58 +82,46 @@ public struct PruningGraphError: Error, CustomStringConvertible {
 
 /// The dependency graph of a model, built from its graph definition (no tracing).
 ///
-/// Every node gets a ``ChannelRole`` from its layer kind. Edges follow the data flow (§3 of
-/// docs/pruning.md): a node reached on its out side (or any pass-through node) reaches each
-/// consumer's in side; a node reached on its in side (or any pass-through node) reaches each
-/// producer's out side. Flatten nodes map indices between channel and feature coordinates.
+/// Every node's layer is a ``PrunableLayer``, which declares its ``ChannelRole`` and how indices
+/// map through it. Edges follow the data flow (§3 of docs/pruning.md): a node reached on its out
+/// side (or any pass-through node) reaches each consumer's in side; a node reached on its in side
+/// (or any pass-through node) reaches each producer's out side. A model with a layer kind that
+/// has no adapter is refused with one error naming the node and its kind.
 public final class DependencyGraph {
     public let model: Model
     public let roles: [ChannelRole]
+    /// Each node's pruning adapter (its layer), index 0 the model input.
+    public let adapters: [any PrunableLayer]
     public let consumers: [[Int]]
+    /// For each node, its consumers with the input position at which it feeds each of them,
+    /// in node order (one entry per input occurrence).
+    let consumerInputs: [[(node: Int, position: Int)]]
     /// Node indices in Torch-Pruning's module enumeration order (§2.3): the order in which a
     /// depth-first walk from the output, popping the last-pushed input first, first meets them.
     public let enumerationOrder: [Int]
 
     public init(model: Model) throws {
         self.model = model
+        var adapters: [any PrunableLayer] = []
+        for node in model.nodes { adapters.append(try PrunableLayers.adapter(of: node)) }
         let shapes = try model.shapes(batch: 1)
         var roles: [ChannelRole] = []
-        for (i, node) in model.nodes.enumerated() {
-            if i == 0 { roles.append(.input); continue }
-            switch node.layer {
-            case let conv as Conv2d:
-                let g = conv.geometry
-                if g.groups == 1 { roles.append(.conv) }
-                else if g.groups == g.outChannels && g.groups == g.inChannels && g.outChannels > 1 { roles.append(.depthwiseConv) }
-                else if g.groups < g.inChannels && g.inChannels % g.groups == 0 && g.outChannels % g.groups == 0 { roles.append(.conv) }
-                else { throw PruningGraphError("node '\(node.name)': convolution with groups \(g.groups), \(g.inChannels) in and \(g.outChannels) out channels is not supported by the pruning engine") }
-            case is LinearLayer:
-                // Features are the last axis: [N, D] or tokens [N, L, D].
-                guard [2, 3].contains(shapes[node.inputs[0]].count) else {
-                    throw PruningGraphError("node '\(node.name)': Linear on input rank \(shapes[node.inputs[0]].count) is not supported by the pruning engine")
-                }
-                roles.append(.linear)
-            case is BatchNorm2d: roles.append(.batchNorm)
-            case is ReLULayer, is AddLayer, is Pool2d, is AdaptiveAvgPool2d, is DropoutLayer: roles.append(.elementwise)
-            // ViT: channels are the last axis throughout, so these keep channel indices.
-            case is GELULayer, is PatchTokensLayer, is PrependTokenLayer, is BroadcastAddLayer, is SelectTokenLayer:
-                roles.append(.elementwise)
-            case is LayerNormLayer: roles.append(.layerNorm)
-            case is ConcatLayer: roles.append(.concat)
-            case is SliceChannelsLayer: roles.append(.sliceChannels)
-            case is ClassTokenLayer, is PositionEmbeddingLayer: roles.append(.parameter)
-            case is AttentionLayer: roles.append(.attention)
-            case is FlattenLayer:
-                let s = shapes[node.inputs[0]]
-                roles.append(.flatten(stride: s.count == 4 ? s[1] * s[2] : 1))
-            default:
-                throw PruningGraphError("node '\(node.name)': layer kind '\(node.layer.kind)' has no channel rule; the pruning engine rejects the model rather than mis-group it")
+        for (node, adapter) in zip(model.nodes, adapters) {
+            do {
+                roles.append(try adapter.channelRole(inputShapes: node.inputs.map { shapes[$0] }))
+            } catch let e as PruningGraphError {
+                throw PruningGraphError("node '\(node.name)': \(e.description)")
             }
         }
         self.roles = roles
+        self.adapters = adapters
         var consumers = Array(repeating: [Int](), count: model.nodes.count)
-        for (i, n) in model.nodes.enumerated() { for j in n.inputs { consumers[j].append(i) } }
+        var consumerInputs = Array(repeating: [(node: Int, position: Int)](), count: model.nodes.count)
+        for (i, n) in model.nodes.enumerated() {
+            for (p, j) in n.inputs.enumerated() { consumers[j].append(i); consumerInputs[j].append((i, p)) }
+        }
         self.consumers = consumers
+        self.consumerInputs = consumerInputs
 
         // Torch-Pruning creates module nodes while walking the autograd graph from the output
         // with a stack; a node is created when first met as an input. Inputs are met in argument
@@ -156,34 +147,17 @@ public final class DependencyGraph {
     func inSide(_ w: Int) -> ChannelSide { roles[w].isPassThrough ? .out : .in }
 
     /// Current channel count of a target on its side, or nil for kinds without one
-    /// (element-wise ops, flatten).
+    /// (element-wise ops, flatten) and sides a kind does not have.
     public func channels(_ t: PruningTarget) -> Int? {
         if t.node < 0 {
             return (try? model.shapes(batch: 1))?[model.outputNode].last
         }
-        let layer = model.nodes[t.node].layer
-        // Only attention nodes have an inner side.
-        if t.side == .inner && roles[t.node] != .attention { return nil }
-        switch roles[t.node] {
-        case .conv, .depthwiseConv:
-            let g = (layer as! Conv2d).geometry
-            return t.side == .out ? g.outChannels : g.inChannels
-        case .linear:
-            let l = layer as! LinearLayer
-            return t.side == .out ? l.outFeatures : l.inFeatures
-        case .batchNorm: return (layer as! BatchNorm2d).channels
-        case .layerNorm: return (layer as! LayerNormLayer).features
-        case .parameter: return layer.state.first?.parameter.value.shape.last
-        case .sliceChannels: return (layer as! SliceChannelsLayer).size
-        case .attention:
-            let a = layer as! AttentionLayer
-            switch t.side {
-            case .in: return a.inFeatures
-            case .out: return a.outFeatures
-            case .inner: return a.attentionDim
-            }
-        default: return nil
-        }
+        return adapters[t.node].channelCount(t.side)
+    }
+
+    /// The parameter slices a group item owns (its adapter's declaration).
+    func slices(of item: GroupItem) -> [ParameterSlice] {
+        adapters[item.target.node].parameterSlices(item.target.side, indices: item.indices, roots: item.rootIndices)
     }
 
     /// The targets reached from `target` by one dependency edge, with the index mapping applied
@@ -191,56 +165,21 @@ public final class DependencyGraph {
     func edges(from target: PruningTarget, _ idx: [(Int, Int)]) -> [(PruningTarget, [(Int, Int)])] {
         let v = target.node
         guard v >= 0 else { return [] }
-        let role = roles[v]
-        var result: [(PruningTarget, [(Int, Int)])] = []
-        // The attention inner dimension lives inside one node: no edges.
+        // An inner dimension lives inside one node: no edges.
         if target.side == .inner { return [] }
-        let backward = role.isPassThrough || target.side == .in
-        let forward = role.isPassThrough || target.side == .out
-        // Concat offsets from the inputs' current channel counts, recomputed at every call (§4.2).
-        var offsets: [Int] = []
-        if role == .concat, let shapes = try? model.shapes(batch: 1) {
-            offsets = [0]
-            for u in model.nodes[v].inputs { offsets.append(offsets.last! + (shapes[u].last ?? 0)) }
-        }
-        if backward {
+        let role = roles[v], adapter = adapters[v], context = ChannelContext(graph: self, node: v)
+        var result: [(PruningTarget, [(Int, Int)])] = []
+        if role.isPassThrough || target.side == .in {
             for (position, u) in model.nodes[v].inputs.enumerated() where u != 0 {
-                var mapped = idx
-                // Concat → input: keep [o_p, o_{p+1}) and subtract o_p.
-                if role == .concat, offsets.count > position + 1 {
-                    let (lo, hi) = (offsets[position], offsets[position + 1])
-                    mapped = mapped.filter { $0.0 >= lo && $0.0 < hi }.map { ($0.0 - lo, $0.1) }
-                }
-                // Slice → producer: add start.
-                if role == .sliceChannels {
-                    let start = (model.nodes[v].layer as! SliceChannelsLayer).start
-                    mapped = mapped.map { ($0.0 + start, $0.1) }
-                }
-                // A flatten producer: features back to channels, j -> j / s, deduplicated.
-                if case .flatten(let s) = roles[u], s > 1 { mapped = Self.shrink(idx, s) }
-                result.append((PruningTarget(node: u, side: .out), mapped))
+                let mapped = adapter.indicesToInput(idx, position: position, context)
+                result.append((PruningTarget(node: u, side: .out),
+                               adapters[u].indicesFromOutput(mapped, ChannelContext(graph: self, node: u))))
             }
         }
-        if forward {
-            for w in consumers[v] {
-                var mapped = idx
-                if case .flatten(let s) = role, s > 1 { mapped = Self.expand(idx, s) }
-                switch roles[w] {
-                case .concat:
-                    // Input → concat: add o_p for every position p at which v feeds w.
-                    guard let shapes = try? model.shapes(batch: 1) else { break }
-                    var o = 0
-                    for u in model.nodes[w].inputs {
-                        if u == v { result.append((PruningTarget(node: w, side: .out), mapped.map { ($0.0 + o, $0.1) })) }
-                        o += shapes[u].last ?? 0
-                    }
-                    continue
-                case .sliceChannels:
-                    // Producer → slice: keep [start, start + size) and subtract start.
-                    let slice = model.nodes[w].layer as! SliceChannelsLayer
-                    mapped = mapped.filter { $0.0 >= slice.start && $0.0 < slice.start + slice.size }.map { ($0.0 - slice.start, $0.1) }
-                default: break
-                }
+        if role.isPassThrough || target.side == .out {
+            let out = adapter.indicesToOutput(idx, context)
+            for (w, position) in consumerInputs[v] {
+                let mapped = adapters[w].indicesFromInput(out, position: position, ChannelContext(graph: self, node: w))
                 result.append((PruningTarget(node: w, side: inSide(w)), mapped))
             }
             if v == model.outputNode {
@@ -250,26 +189,16 @@ public final class DependencyGraph {
         return result
     }
 
-    /// The channel grouping G of a group (§7.1, §7.2 step 3): the head count for an attention
-    /// inner group (head-dim pruning: scores folded to (G, C/G), positions repeated in every
-    /// head); otherwise the largest `groups` of a grouped (not depthwise) conv among the items, on
-    /// either side, so the same relative channels go from every conv group (§4.7); else 1.
+    /// The channel grouping G of a group (§7.1, §7.2 step 3): the largest grouping any item's
+    /// side declares (``PrunableLayer/channelGroups(_:)``): a grouped (not depthwise) conv's
+    /// groups, on either side, so the same relative channels go from every conv group (§4.7); the
+    /// head count of an attention inner group (head-dim pruning: scores folded to (G, C/G),
+    /// positions repeated in every head); else 1.
     public func channelGroups(_ g: Group) -> Int {
-        if g.root.side == .inner, g.root.node >= 0, let a = model.nodes[g.root.node].layer as? AttentionLayer { return a.numHeads }
         var groups = 1
-        for item in g.items where item.target.node >= 0 && roles[item.target.node] == .conv {
-            groups = max(groups, (model.nodes[item.target.node].layer as! Conv2d).geometry.groups)
+        for item in g.items where item.target.node >= 0 {
+            groups = max(groups, adapters[item.target.node].channelGroups(item.target.side))
         }
         return groups
-    }
-
-    static func expand(_ idx: [(Int, Int)], _ s: Int) -> [(Int, Int)] {
-        idx.flatMap { (i, r) in (0..<s).map { (i * s + $0, r) } }
-    }
-
-    static func shrink(_ idx: [(Int, Int)], _ s: Int) -> [(Int, Int)] {
-        var seen = Set<Int>(), out: [(Int, Int)] = []
-        for (j, r) in idx where seen.insert(j / s).inserted { out.append((j / s, r)) }
-        return out
     }
 }

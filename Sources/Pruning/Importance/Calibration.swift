@@ -106,43 +106,26 @@ enum CalibrationRun {
 
 extension Scoring {
     /// Contributions from a per-element term of each scored parameter (`terms[ObjectIdentifier(p)]`,
-    /// the parameter's shape): Conv/Linear out rows and in columns, batch-norm and layer-norm
-    /// weight entries, and an attention layer's qkv/proj slices as the magnitude criteria take
-    /// them; each local score is the sum of the slice's terms (`absoluteOfSum`: |Σ| instead).
-    /// Depthwise convs score their own filter slice, like an out side (pruning-semantics §11.1).
+    /// the parameter's shape): one per weight slice (no biases) the group's items own, of every
+    /// family: Conv/Linear out rows and in columns (a depthwise conv's filters as an out side,
+    /// pruning-semantics §11.1), batch-norm and layer-norm weight entries, an attention layer's
+    /// qkv/proj slices. Each local score is the sum of the slice's terms (`absoluteOfSum`: |Σ|).
     static func termContributions(_ group: Group, _ graph: DependencyGraph, _ terms: [ObjectIdentifier: Tensor],
                                   absoluteOfSum: Bool = false) -> [Contribution] {
         var out: [Contribution] = []
-        func add(_ p: Parameter, _ axis: Int, _ indices: [Int], _ roots: [Int]) {
-            guard let t = terms[ObjectIdentifier(p)] else { return }
-            let scores: [Float]
-            if axis < 0 {
-                let v = t.scalars
-                scores = indices.map { absoluteOfSum ? abs(v[$0]) : v[$0] }
-            } else {
-                scores = slices(t, axis: axis, indices).map { s in
-                    absoluteOfSum ? abs(s.reduce(Float(0), +)) : s.reduce(Float(0), +)
-                }
-            }
-            out.append(Contribution(scores: scores, roots: roots))
-        }
         for item in group.items where item.target.node >= 0 {
-            let layer = graph.model.nodes[item.target.node].layer
-            let (idx, roots) = (item.indices, item.rootIndices)
-            switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _): add((layer as! Conv2d).weight, 0, idx, roots)
-            case (.conv, .in): add((layer as! Conv2d).weight, 1, (layer as! Conv2d).weightColumns(ofInputs: idx), roots)
-            case (.linear, .out): add((layer as! LinearLayer).weight, 0, idx, roots)
-            case (.linear, .in): add((layer as! LinearLayer).weight, 1, idx, roots)
-            case (.batchNorm, _): add((layer as! BatchNorm2d).weight, -1, idx, roots)
-            case (.layerNorm, _): add((layer as! LayerNormLayer).weight, -1, idx, roots)
-            case (.attention, .in): add((layer as! AttentionLayer).qkvWeight, 1, idx, roots)
-            case (.attention, .out): add((layer as! AttentionLayer).projWeight, 0, idx, roots)
-            case (.attention, .inner):
-                let a = layer as! AttentionLayer
-                add(a.projWeight, 1, idx, roots)
-                add(a.qkvWeight, 0, qkvRows(a, idx), Array(repeating: roots, count: 3).flatMap { $0 })
-            default: continue
+            for s in graph.slices(of: item) where !s.isBias {
+                guard let t = terms[ObjectIdentifier(s.parameter)] else { continue }
+                let scores: [Float]
+                if t.rank < 2 {
+                    let v = t.scalars
+                    scores = s.indices.map { absoluteOfSum ? abs(v[$0]) : v[$0] }
+                } else {
+                    scores = slices(t, axis: s.axis, s.indices).map { x in
+                        absoluteOfSum ? abs(x.reduce(Float(0), +)) : x.reduce(Float(0), +)
+                    }
+                }
+                out.append(Contribution(scores: scores, roots: s.roots))
             }
         }
         return out

@@ -4,9 +4,9 @@ import Tensor
 /// The sampled next-layer contributions shared by ``CPImportance`` and ``ThiNetImportance``
 /// (pruningbench.md §4.1 items 10–11).
 ///
-/// For each consumer (a Conv with groups = 1, a Linear, or an attention layer's fused qkv Linear,
-/// seen on its input side) and each
-/// calibration image, R = 10 (output channel o, output position p) pairs are drawn uniformly
+/// For each consumer whose adapter samples it (``PrunableLayer/consumerSamples(inputs:outputShape:generator:)``:
+/// a Conv with groups = 1, a Linear, an attention layer's fused qkv Linear), seen on its input
+/// side, and each calibration image, R = 10 (output channel o, output position p) pairs are drawn uniformly
 /// (positions: conv output pixels, Linear token positions, none for a plain Linear). For every
 /// sample the per-input-channel contribution `u_i = Σ_taps W[o, i, taps] · x[p + tap, i]` is
 /// stored, x being the consumer's actual input (evaluation mode). A group's contribution of
@@ -23,19 +23,12 @@ struct ConsumerSamples {
 
     static func collect(_ model: Model, _ batches: [CalibrationBatch], generator: inout SeededGenerator) -> ConsumerSamples {
         var out = ConsumerSamples()
+        let adapters = model.nodes.map { PrunableLayers.adapter(for: $0.layer) }
         CalibrationRun.unfused(model) {
             for batch in batches {
                 _ = CalibrationRun.forward(model, batch.images, saving: false) { node, xs, y in
-                    let layer = model.nodes[node].layer
-                    var values: [Float] = [], width = 0
-                    if let conv = layer as? Conv2d, conv.geometry.groups == 1 {
-                        values = convSamples(conv, xs[0], y.shape, &generator); width = conv.geometry.inChannels
-                    } else if let l = layer as? LinearLayer {
-                        values = linearSamples(l.weight.value, xs[0], &generator); width = l.inFeatures
-                    } else if let a = layer as? AttentionLayer {
-                        // The fused qkv Linear, on the attention's input tokens.
-                        values = linearSamples(a.qkvWeight.value, xs[0], &generator); width = a.qkvWeight.value.shape[1]
-                    } else { return }
+                    guard let (values, width) = adapters[node]?.consumerSamples(inputs: xs, outputShape: y.shape,
+                                                                                      generator: &generator) else { return }
                     let count = values.count / max(1, width)
                     if out.rows[node] != nil {
                         out.rows[node]!.count += count
@@ -49,38 +42,8 @@ struct ConsumerSamples {
         return out
     }
 
-    private static func convSamples(_ conv: Conv2d, _ x: Tensor, _ yShape: [Int], _ g: inout SeededGenerator) -> [Float] {
-        let geo = conv.geometry
-        let n = x.shape[0], h = x.shape[1], w = x.shape[2], cin = geo.inChannels
-        let ho = yShape[1], wo = yShape[2], cout = geo.outChannels
-        let kh = geo.kernelH, kw = geo.kernelW
-        let wt = conv.weight.value.pointer, xp = x.pointer
-        var out = [Float](repeating: 0, count: n * samplesPerImage * cin)
-        var row = 0
-        for s in 0..<n {
-            for _ in 0..<samplesPerImage {
-                let o = g.nextInt(below: cout), pos = g.nextInt(below: ho * wo)
-                let oy = pos / wo, ox = pos % wo
-                for ky in 0..<kh {
-                    let iy = oy * geo.strideH - geo.padH + ky * geo.dilationH
-                    guard iy >= 0 && iy < h else { continue }
-                    for kx in 0..<kw {
-                        let ix = ox * geo.strideW - geo.padW + kx * geo.dilationW
-                        guard ix >= 0 && ix < w else { continue }
-                        let xrow = xp + ((s * h + iy) * w + ix) * cin
-                        for i in 0..<cin {
-                            out[row * cin + i] += wt[((o * cin + i) * kh + ky) * kw + kx] * xrow[i]
-                        }
-                    }
-                }
-                row += 1
-            }
-        }
-        return out
-    }
-
     /// Samples of a Linear with weight `[out, in]` on `x` `[N, in]` or `[N, tokens, in]`.
-    private static func linearSamples(_ weight: Tensor, _ x: Tensor, _ g: inout SeededGenerator) -> [Float] {
+    static func linearSamples(_ weight: Tensor, _ x: Tensor, _ g: inout SeededGenerator) -> [Float] {
         let cin = weight.shape[1], cout = weight.shape[0], n = x.shape[0]
         let tokens = x.count / (n * cin)
         let wt = weight.pointer, xp = x.pointer
@@ -104,11 +67,8 @@ struct ConsumerSamples {
     func gram(_ group: Group, _ graph: DependencyGraph) -> (gram: [Double], rows: Int, channels: Int)? {
         guard let c = graph.channels(group.root), c > 0 else { return nil }
         var z: [Float] = [], m = 0
+        // Consumers on their in side: only sampled nodes (conv, linear, attention) have rows.
         for item in group.items where item.target.node >= 0 && item.target.side == .in {
-            switch graph.roles[item.target.node] {
-            case .conv, .linear, .attention: break
-            default: continue
-            }
             guard let r = rows[item.target.node], r.count > 0 else { continue }
             var block = [Float](repeating: 0, count: r.count * c)
             var sumSquares = 0.0

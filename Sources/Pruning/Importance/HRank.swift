@@ -29,11 +29,12 @@ public final class HRankImportance: ImportanceCriterion {
         let model = graph.model
         var sums: [Int: [Double]] = [:]
         var images = 0
+        let ranked = graph.adapters.map(\.ranksFeatureMaps)
         CalibrationRun.unfused(model) {
             for batch in batches {
                 images += batch.labels.count
                 _ = CalibrationRun.forward(model, batch.images, saving: false) { node, _, y in
-                    guard model.nodes[node].layer is Conv2d else { return }
+                    guard ranked[node] else { return }
                     let r = Self.channelRanks(y)
                     if sums[node] == nil { sums[node] = r } else {
                         for k in r.indices { sums[node]![k] += r[k] }
@@ -121,11 +122,8 @@ public final class HRankImportance: ImportanceCriterion {
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {
         var cs: [Contribution] = []
-        for item in group.items where item.target.node >= 0 {
-            switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _): break
-            default: continue
-            }
+        // Out items of the ranked layers (a depthwise conv's single side is its out side).
+        for item in group.items where item.target.node >= 0 && item.target.side == .out {
             guard let r = ranks[item.target.node] else { continue }
             cs.append(Contribution(scores: item.indices.map { r[$0] }, roots: item.rootIndices))
         }

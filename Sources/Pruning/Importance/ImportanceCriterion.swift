@@ -41,13 +41,8 @@ struct Contribution {
     var roots: [Int]
 }
 
-/// Which layer kinds a magnitude criterion scores.
-struct ScoredKinds: OptionSet {
-    let rawValue: Int
-    static let convLinear = ScoredKinds(rawValue: 1)
-    static let batchNorm = ScoredKinds(rawValue: 2)
-    static let layerNorm = ScoredKinds(rawValue: 4)
-}
+/// Which slice families a magnitude criterion scores.
+typealias ScoredKinds = SliceKinds
 
 enum Scoring {
     /// Σ|x|^p in float32 (p = 1 or 2 exactly; other p through powf).
@@ -127,89 +122,28 @@ enum Scoring {
         return indices.map { sums[$0] }
     }
 
-    /// The magnitude contributions of one group (§6.1), in group order.
+    /// `Σ |θ|^p` over each index's slice: a vector's entries one by one, a tensor's rows or
+    /// columns through ``powerSums(_:axis:_:p:)``.
+    static func powerSums(_ s: ParameterSlice, p: Float) -> [Float] {
+        let w = s.parameter.value
+        guard w.rank > 1 else {
+            let v = w.scalars
+            return s.indices.map { power(v[$0], p) }
+        }
+        return powerSums(w, axis: s.axis, s.indices, p: p)
+    }
+
+    /// The magnitude contributions of one group (§6.1), in group order: one per parameter slice
+    /// of a scored family that its items own (biases only with `bias`).
     static func magnitudeContributions(_ group: Group, _ graph: DependencyGraph, p: Float, kinds: ScoredKinds,
                                        bias: Bool) -> [Contribution] {
         var out: [Contribution] = []
         for item in group.items where item.target.node >= 0 {
-            let layer = graph.model.nodes[item.target.node].layer
-            func rowSums(_ w: Tensor, axis: Int, _ idx: [Int]) -> [Float] { powerSums(w, axis: axis, idx, p: p) }
-            switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _):
-                guard kinds.contains(.convLinear) else { continue }
-                let conv = layer as! Conv2d
-                out.append(Contribution(scores: rowSums(conv.weight.value, axis: 0, item.indices), roots: item.rootIndices))
-                if bias, let b = conv.bias?.value.scalars {
-                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
-                }
-            case (.conv, .in):
-                guard kinds.contains(.convLinear) else { continue }
-                let conv = layer as! Conv2d
-                out.append(Contribution(scores: rowSums(conv.weight.value, axis: 1, conv.weightColumns(ofInputs: item.indices)), roots: item.rootIndices))
-            case (.linear, .out):
-                guard kinds.contains(.convLinear) else { continue }
-                let l = layer as! LinearLayer
-                out.append(Contribution(scores: rowSums(l.weight.value, axis: 0, item.indices), roots: item.rootIndices))
-                if bias, let b = l.bias?.value.scalars {
-                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
-                }
-            case (.linear, .in):
-                guard kinds.contains(.convLinear) else { continue }
-                out.append(Contribution(scores: rowSums((layer as! LinearLayer).weight.value, axis: 1, item.indices), roots: item.rootIndices))
-            case (.batchNorm, _):
-                guard kinds.contains(.batchNorm) else { continue }
-                let bn = layer as! BatchNorm2d
-                let g = bn.weight.value.scalars
-                out.append(Contribution(scores: item.indices.map { power(g[$0], p) }, roots: item.rootIndices))
-                if bias {
-                    let b = bn.bias.value.scalars
-                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
-                }
-            case (.layerNorm, _):
-                guard kinds.contains(.layerNorm) else { continue }
-                let ln = layer as! LayerNormLayer
-                let w = ln.weight.value.scalars
-                out.append(Contribution(scores: item.indices.map { power(w[$0], p) }, roots: item.rootIndices))
-                if bias {
-                    let b = ln.bias.value.scalars
-                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
-                }
-            // timm attention: its qkv and proj are Linears in the reference.
-            case (.attention, .in):
-                guard kinds.contains(.convLinear) else { continue }
-                let a = layer as! AttentionLayer
-                out.append(Contribution(scores: rowSums(a.qkvWeight.value, axis: 1, item.indices), roots: item.rootIndices))
-            case (.attention, .out):
-                guard kinds.contains(.convLinear) else { continue }
-                let a = layer as! AttentionLayer
-                out.append(Contribution(scores: rowSums(a.projWeight.value, axis: 0, item.indices), roots: item.rootIndices))
-                if bias {
-                    let b = a.projBias.value.scalars
-                    out.append(Contribution(scores: item.indices.map { power(b[$0], p) }, roots: item.rootIndices))
-                }
-            case (.attention, .inner):
-                // The root (proj in columns) first, then qkv out rows: three per attention dim
-                // (q, k and v blocks), accumulated onto the same root index like a flattened
-                // Linear's columns.
-                guard kinds.contains(.convLinear) else { continue }
-                let a = layer as! AttentionLayer
-                out.append(Contribution(scores: rowSums(a.projWeight.value, axis: 1, item.indices), roots: item.rootIndices))
-                let rows = Self.qkvRows(a, item.indices)
-                let rowRoots = Array(repeating: item.rootIndices, count: 3).flatMap { $0 }
-                out.append(Contribution(scores: rowSums(a.qkvWeight.value, axis: 0, rows), roots: rowRoots))
-                if bias, let b = a.qkvBias?.value.scalars {
-                    out.append(Contribution(scores: rows.map { power(b[$0], p) }, roots: rowRoots))
-                }
-            default: continue
+            for s in graph.slices(of: item) where kinds.contains(s.kind) && (bias || !s.isBias) {
+                out.append(Contribution(scores: powerSums(s, p: p), roots: s.roots))
             }
         }
         return out
-    }
-
-    /// The qkv weight rows of attention dims `indices`: each index in the q, k and v blocks.
-    static func qkvRows(_ a: AttentionLayer, _ indices: [Int]) -> [Int] {
-        let q = a.attentionDim
-        return (0..<3).flatMap { b in indices.map { b * q + $0 } }
     }
 
     /// Combines contributions onto root indices (§6.2). The buffer has the first contribution's

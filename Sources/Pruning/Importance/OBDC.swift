@@ -50,34 +50,28 @@ public final class OBDCImportance: ImportanceCriterion {
         var generator = SeededGenerator(seed: seed &+ preparations &* 0x9E37_79B9_7F4A_7C15, stream: 0x0BDC)
         let model = graph.model
         var sums: [Int: [Double]] = [:]
-        var kernels: [Int: Conv2DKernel] = [:]
+        // The layers OB-DC covers (Conv, Linear) and their weight-gradient evaluators, made on first use.
+        let sources = graph.adapters.map(\.fisherSource)
+        var evaluators: [Int: (Tensor, Tensor) -> Tensor] = [:]
         CalibrationRun.unfused(model) {
             for batch in batches {
                 var inputs: [Int: Tensor] = [:]
                 let logits = CalibrationRun.forward(model, batch.images, saving: true) { node, xs, _ in
-                    let layer = model.nodes[node].layer
-                    if layer is Conv2d || layer is LinearLayer { inputs[node] = xs[0] }
+                    if sources[node] != nil { inputs[node] = xs[0] }
                 }
                 let classes = logits.shape[1], n = logits.shape[0]
                 let labels = Self.sampleLabels(logits, &generator)
                 var (_, g) = CrossEntropy.lossAndGradient(logits: logits, targets: labels)
                 g = g.zipped(g) { a, _ in a * Float(n) }   // per-sample losses, not their mean
                 CalibrationRun.backward(model, g) { node, gy in
-                    guard let x = inputs[node] else { return }
+                    guard let x = inputs[node], let source = sources[node] else { return }
                     inputs[node] = nil
-                    let layer = model.nodes[node].layer
-                    if let l = layer as? LinearLayer, l.outFeatures == classes { return }
+                    if source.skipsAsClassifier(classes) { return }
                     for s in 0..<n {
                         // Row s twice (see CalibrationBatch.sample): the weight gradient is 2·∂ℓ_s/∂W.
                         let xs = x.gathering(axis: 0, [s, s]), gs = gy.gathering(axis: 0, [s, s])
-                        let gw: Tensor
-                        if let conv = layer as? Conv2d {
-                            if kernels[node] == nil { kernels[node] = Conv2DKernel(conv.geometry) }
-                            gw = kernels[node]!.backwardWeights(gs, input: xs).weight
-                        } else {
-                            gw = Linear.backwardParameters(gs, input: xs, hasBias: false).weight
-                        }
-                        let v = gw.scalars
+                        if evaluators[node] == nil { evaluators[node] = source.makeEvaluator() }
+                        let v = evaluators[node]!(gs, xs).scalars
                         if sums[node] == nil { sums[node] = [Double](repeating: 0, count: v.count) }
                         sums[node]!.withUnsafeMutableBufferPointer { acc in
                             for k in 0..<v.count { acc[k] += 0.25 * Double(v[k]) * Double(v[k]) }
@@ -89,8 +83,7 @@ public final class OBDCImportance: ImportanceCriterion {
         model.zeroGradients()
         let b = Double(max(1, batches.count))
         for (node, acc) in sums {
-            let layer = model.nodes[node].layer
-            let w = (layer as? Conv2d)?.weight.value ?? (layer as! LinearLayer).weight.value
+            let w = sources[node]!.weight.value
             let f = Tensor(shape: w.shape, values: acc.map { Float($0 / b) })
             fisher[node] = f
             terms[node] = w.zipped(f) { $0 * $0 * ($1 + 1e-10) }
@@ -101,11 +94,8 @@ public final class OBDCImportance: ImportanceCriterion {
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {
         var cs: [Contribution] = []
-        for item in group.items where item.target.node >= 0 {
-            switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _), (.linear, .out): break
-            default: continue
-            }
+        // Out rows of the covered layers (a depthwise conv's single side is its out side).
+        for item in group.items where item.target.node >= 0 && item.target.side == .out {
             guard let t = terms[item.target.node] else { continue }
             let sums = Scoring.slices(t, axis: 0, item.indices).map { $0.reduce(Float(0), +) }
             cs.append(Contribution(scores: sums, roots: item.rootIndices))

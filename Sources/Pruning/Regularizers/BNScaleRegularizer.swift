@@ -18,8 +18,8 @@ public final class BNScaleRegularizer: SparsityRegularizer {
     public let ignoredLayers: Set<String>
     public var timing = RegularizerTiming()
 
-    /// The BatchNorm layers regularized (plain) or the groups' BatchNorm slices (group lasso).
-    private var batchNorms: [BatchNorm2d] = []
+    /// The BatchNorm γ parameters regularized (plain) or the groups' BatchNorm slices (group lasso).
+    private var scales: [Parameter] = []
     private var groups: [(group: Group, slices: [RegularizedSlice])] = []
     /// s_k: p = 2, mean reduction, no normalizer, BatchNorm only.
     private let score = GroupMagnitude(name: "bn_l2", p: 2, reduction: .mean, normalizer: .none, bias: false, kinds: .batchNorm)
@@ -34,8 +34,9 @@ public final class BNScaleRegularizer: SparsityRegularizer {
     }
 
     public func updateGroups() {
-        batchNorms = graph.model.nodes.dropFirst().compactMap { node in
-            DependencyGraph.isIgnored(node.name, ignoredLayers) ? nil : node.layer as? BatchNorm2d
+        scales = zip(graph.model.nodes, graph.adapters).dropFirst().compactMap { node, adapter in
+            DependencyGraph.isIgnored(node.name, ignoredLayers) ? nil
+                : adapter.allSlices(.out).first { $0.kind == .batchNorm && !$0.isBias }?.parameter
         }
         groups = groupLasso ? graph.allGroups(ignoring: ignoredLayers).compactMap { g in
             let s = RegularizerSlices.slices(of: g, in: graph, kinds: .batchNorm)
@@ -46,9 +47,9 @@ public final class BNScaleRegularizer: SparsityRegularizer {
     public func addPenaltyGradients() {
         if !groupLasso {
             let l = lambda
-            for bn in batchNorms {
-                let w = bn.weight.value.pointer, n = bn.weight.value.count
-                RegularizerSlices.withGradient(bn.weight) { g in
+            for scale in scales {
+                let w = scale.value.pointer, n = scale.value.count
+                RegularizerSlices.withGradient(scale) { g in
                     for i in 0..<n { g[i] += w[i] > 0 ? l : (w[i] < 0 ? -l : 0) }
                 }
             }

@@ -63,12 +63,11 @@ public enum SparsityRegularizers {
     /// The row keys that train with a regularizer.
     public static let rowKeys = ["slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"]
 
-    /// The benchmark's protected classifier (§7): every Linear with `classes` outputs and every Conv
-    /// with `classes` output channels, by node name.
+    /// The benchmark's protected classifier (§7): every layer whose ``PrunableLayer/classifierWidth``
+    /// is `classes` (a Linear with `classes` outputs, a Conv with `classes` output channels), by
+    /// node name.
     public static func classifierLayers(of model: Model, classes: Int) -> Set<String> {
-        Set(model.nodes.dropFirst().filter {
-            ($0.layer as? LinearLayer)?.outFeatures == classes || ($0.layer as? Conv2d)?.geometry.outChannels == classes
-        }.map(\.name))
+        Set(model.nodes.dropFirst().filter { PrunableLayers.adapter(for: $0.layer)?.classifierWidth == classes }.map(\.name))
     }
 
     /// The regularizer of leaderboard row `key` (`slim`, `group_slim`, `group_sl`, `growing_reg`,
@@ -95,84 +94,25 @@ public enum SparsityRegularizers {
     }
 }
 
-/// One parameter slice set of a group item: rows (`axis` 0, including the entries of a vector
-/// such as BatchNorm γ) or columns (`axis` 1) `indices` of `parameter`, each with its root channel.
-struct RegularizedSlice {
-    let parameter: Parameter
-    let axis: Int
-    let indices: [Int]
-    let roots: [Int]
-}
+/// One parameter slice set of a group item (see ``ParameterSlice``).
+typealias RegularizedSlice = ParameterSlice
 
 /// The parameter slices of groups and the operations the regularizers apply to them.
 enum RegularizerSlices {
-    /// Which slices a group regularizer touches.
-    struct Kinds: OptionSet {
-        let rawValue: Int
-        /// Conv/Linear out rows (and depthwise-conv filters) and in columns.
-        static let convLinear = Kinds(rawValue: 1)
-        /// BatchNorm γ.
-        static let batchNorm = Kinds(rawValue: 2)
-        /// LayerNorm γ (only the group lasso regularizes it).
-        static let layerNorm = Kinds(rawValue: 4)
-    }
+    /// Which slice families a group regularizer touches: Conv/Linear out rows (and depthwise-conv
+    /// filters) and in columns, BatchNorm γ, LayerNorm γ (only the group lasso regularizes it).
+    typealias Kinds = SliceKinds
 
-    /// The slices of `group`'s items, in group order: Conv/Linear out rows (a depthwise conv's
-    /// filters count as out rows, as in scoring), Conv/Linear in columns, BatchNorm γ, LayerNorm γ
-    /// (with ``Kinds/layerNorm``); with `bias`, also the out-side biases and BatchNorm/LayerNorm β.
-    /// timm attention's qkv and proj are Linears in the reference, so they count as such: its in
-    /// side is qkv's columns, its out side proj's rows (and bias), its inner (attention-dim) side
-    /// proj's columns plus qkv's rows of that dim in the q, k and v blocks (and the qkv bias).
-    /// Other kinds (token parameters) are not regularized.
+    /// The slices of `group`'s non-empty items, in group order, as their adapters declare them
+    /// (``PrunableLayer/parameterSlices(_:indices:roots:)``), of the families in `kinds`; with
+    /// `bias`, also the out-side biases and BatchNorm/LayerNorm β. The in side of a grouped conv
+    /// keeps only its first len/G indices and their roots (§8.2). timm attention's qkv and proj
+    /// count as Linears; token parameters own no slices and are not regularized.
     static func slices(of group: Group, in graph: DependencyGraph, kinds: Kinds, bias: Bool = false) -> [RegularizedSlice] {
         var out: [RegularizedSlice] = []
         for item in group.items where item.target.node >= 0 && !item.indices.isEmpty {
-            let layer = graph.model.nodes[item.target.node].layer
-            func add(_ p: Parameter?, _ axis: Int) {
-                if let p { out.append(RegularizedSlice(parameter: p, axis: axis, indices: item.indices, roots: item.rootIndices)) }
-            }
-            switch (graph.roles[item.target.node], item.target.side) {
-            case (.conv, .out), (.depthwiseConv, _):
-                guard kinds.contains(.convLinear), let conv = layer as? Conv2d else { continue }
-                add(conv.weight, 0)
-                if bias { add(conv.bias, 0) }
-            case (.conv, .in):
-                guard kinds.contains(.convLinear), let conv = layer as? Conv2d else { continue }
-                // A grouped conv: only the first len/G indices (and their roots) are used (§8.2).
-                let n = item.indices.count / conv.geometry.groups
-                out.append(RegularizedSlice(parameter: conv.weight, axis: 1, indices: conv.weightColumns(ofInputs: Array(item.indices.prefix(n))),
-                                            roots: Array(item.rootIndices.prefix(n))))
-            case (.linear, .out):
-                guard kinds.contains(.convLinear), let l = layer as? LinearLayer else { continue }
-                add(l.weight, 0)
-                if bias { add(l.bias, 0) }
-            case (.linear, .in):
-                guard kinds.contains(.convLinear), let l = layer as? LinearLayer else { continue }
-                add(l.weight, 1)
-            case (.batchNorm, _):
-                guard kinds.contains(.batchNorm), let bn = layer as? BatchNorm2d else { continue }
-                add(bn.weight, 0)
-                if bias { add(bn.bias, 0) }
-            case (.layerNorm, _):
-                guard kinds.contains(.layerNorm), let ln = layer as? LayerNormLayer else { continue }
-                add(ln.weight, 0)
-                if bias { add(ln.bias, 0) }
-            case (.attention, .in):
-                guard kinds.contains(.convLinear), let a = layer as? AttentionLayer else { continue }
-                add(a.qkvWeight, 1)
-            case (.attention, .out):
-                guard kinds.contains(.convLinear), let a = layer as? AttentionLayer else { continue }
-                add(a.projWeight, 0)
-                if bias { add(a.projBias, 0) }
-            case (.attention, .inner):
-                guard kinds.contains(.convLinear), let a = layer as? AttentionLayer else { continue }
-                add(a.projWeight, 1)
-                let q = a.qkvWeight.value.shape[0] / 3
-                let rows = (0..<3).flatMap { b in item.indices.map { b * q + $0 } }
-                let roots = Array(repeating: item.rootIndices, count: 3).flatMap { $0 }
-                out.append(RegularizedSlice(parameter: a.qkvWeight, axis: 0, indices: rows, roots: roots))
-                if bias, let b = a.qkvBias { out.append(RegularizedSlice(parameter: b, axis: 0, indices: rows, roots: roots)) }
-            default: continue
+            for s in graph.slices(of: item) where kinds.contains(s.kind) && (bias || !s.isBias) {
+                out.append(s.groups > 1 ? s.prefix(s.indices.count / s.groups) : s)
             }
         }
         return out
