@@ -1,3 +1,4 @@
+import Experiments
 import XCTest
 import Models
 import NN
