@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Models", dependencies: ["NN", "Experiments"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
-        .target(name: "Pruning", dependencies: ["Tensor", "NN", "Models"]),
+        .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"]),
         .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
         .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ", "CSystem",
                                                .product(name: "GRDB", package: "GRDB.swift"),
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "NN", "Tensor", "Data", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Experiments", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,12 +1,12 @@
+import Experiments
 import Foundation
 import NN
 
 /// A pruning run, as the `pruning` object of the golden `case.json` schema describes it
 /// (Torch-Pruning's `BasePruner` configuration).
 public struct PruningConfig: Sendable, Equatable {
-    /// `l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`, or a data-driven criterion (`taylor`,
-    /// `hessian`, `obdc`, `cp`, `thinet`, `hrank`; the pruner then needs a calibration source).
-    public var importance: String
+    /// The criterion; a data-driven one (``Criterion/needsCalibration``) needs a calibration source.
+    public var importance: Criterion
     /// Exponent for the magnitude family (l1: 1, l2/lamp/fpgm: 2 unless given).
     public var p: Float?
     public var groupReduction: GroupReduction = .mean
@@ -42,17 +42,14 @@ public struct PruningConfig: Sendable, Equatable {
     }
 
     /// Whether the criterion needs calibration data.
-    public var isDataDriven: Bool { ["taylor", "hessian", "obdc", "cp", "thinet", "hrank"].contains(importance) }
+    public var isDataDriven: Bool { importance.needsCalibration }
 
-    public init(importance: String, globalPruning: Bool, pruningRatio: Double, targetSpeedup: Double? = nil,
+    public init(importance: Criterion, globalPruning: Bool, pruningRatio: Double, targetSpeedup: Double? = nil,
                 iterativeSteps: Int = 1, maxPruningRatio: Double = 1, roundTo: Int? = nil, ignoredLayers: [String] = []) {
         self.importance = importance; self.globalPruning = globalPruning; self.pruningRatio = pruningRatio
         self.targetSpeedup = targetSpeedup; self.iterativeSteps = iterativeSteps; self.maxPruningRatio = maxPruningRatio
         self.roundTo = roundTo; self.ignoredLayers = ignoredLayers
     }
-
-    public static let importanceKeys = ["l1", "l2", "bnscale", "lamp", "fpgm", "random",
-                                        "taylor", "hessian", "obdc", "cp", "thinet", "hrank"]
 
     /// Keys of the `pruning` object. Informative ones (`pruner`, `importance_class`,
     /// `importance_effective`, `iterative_pruning_ratio_scheduler`, `root_module_types`,
@@ -96,9 +93,9 @@ public struct PruningConfig: Sendable, Equatable {
             return s
         }
 
-        guard let importance = try string("importance") else { throw fail("importance", "is required") }
-        guard importanceKeys.contains(importance) else {
-            throw fail("importance", "is '\(importance)'; expected one of \(importanceKeys.joined(separator: ", "))")
+        guard let key = try string("importance") else { throw fail("importance", "is required") }
+        guard let importance = Criterion(rawValue: key) else {
+            throw fail("importance", "is '\(key)'; expected one of \(Criterion.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let scope = try string("scope")
         if let scope, !["local", "global"].contains(scope) { throw fail("scope", "must be 'local' or 'global', got '\(scope)'") }
@@ -198,11 +195,11 @@ public struct PruningConfig: Sendable, Equatable {
     /// Checks that the criterion applies to `model`, with one error naming what does not fit
     /// (bnscale on a model without batch norm, a data-driven criterion without calibration data).
     public func checkApplicable(to model: Model, source: String = "pruning") throws {
-        if importance == "bnscale" && !PrunableLayers.model(model, owns: .batchNorm) {
+        if importance == .bnscale && !PrunableLayers.model(model, owns: .batchNorm) {
             throw PruningConfigError("\(source): field 'importance': 'bnscale' scores batch-norm scales, and this model has no batch norm")
         }
         if isDataDriven && calibration == nil {
-            throw PruningConfigError("\(source): field 'importance': '\(importance)' is data-driven; add a 'calibration' object naming a dataset (and batches)")
+            throw PruningConfigError("\(source): field 'importance': '\(importance.rawValue)' is data-driven; add a 'calibration' object naming a dataset (and batches)")
         }
         let names = Set(model.nodes.map { Model.moduleName($0.name) })
         if let unknown = ignoredLayers.first(where: { name in !names.contains(name) && !names.contains { $0.hasPrefix(name + ".") } }) {
@@ -210,21 +207,21 @@ public struct PruningConfig: Sendable, Equatable {
         }
     }
 
-    /// The criterion this configuration names.
+    /// The criterion this configuration names: the one place a registry key becomes an instance.
     public func makeCriterion() -> any ImportanceCriterion {
         switch importance {
-        case "l1": return GroupMagnitude(p: p ?? 1, reduction: groupReduction, normalizer: normalizer, bias: bias)
-        case "l2": return GroupMagnitude(p: p ?? 2, reduction: groupReduction, normalizer: normalizer, bias: bias)
-        case "bnscale": return GroupMagnitude.bnScale(normalizer: normalizer)
-        case "lamp": return GroupMagnitude.lamp(p: p ?? 2, bias: bias)
-        case "fpgm": return FPGMImportance(p: p ?? 2, reduction: groupReduction, normalizer: normalizer)
-        case "taylor": return TaylorImportance(reduction: groupReduction, normalizer: normalizer)
-        case "hessian": return HessianImportance(reduction: groupReduction, normalizer: normalizer)
-        case "obdc": return OBDCImportance(seed: seed, reduction: groupReduction, normalizer: normalizer)
-        case "cp": return CPImportance(seed: seed, normalizer: normalizer)
-        case "thinet": return ThiNetImportance(seed: seed, normalizer: normalizer)
-        case "hrank": return HRankImportance(reduction: groupReduction, normalizer: normalizer)
-        default: return RandomImportance(seed: seed)
+        case .l1: GroupMagnitude(p: p ?? 1, reduction: groupReduction, normalizer: normalizer, bias: bias)
+        case .l2: GroupMagnitude(p: p ?? 2, reduction: groupReduction, normalizer: normalizer, bias: bias)
+        case .bnscale: GroupMagnitude.bnScale(normalizer: normalizer)
+        case .lamp: GroupMagnitude.lamp(p: p ?? 2, bias: bias)
+        case .fpgm: FPGMImportance(p: p ?? 2, reduction: groupReduction, normalizer: normalizer)
+        case .taylor: TaylorImportance(reduction: groupReduction, normalizer: normalizer)
+        case .hessian: HessianImportance(reduction: groupReduction, normalizer: normalizer)
+        case .obdc: OBDCImportance(seed: seed, reduction: groupReduction, normalizer: normalizer)
+        case .cp: CPImportance(seed: seed, normalizer: normalizer)
+        case .thinet: ThiNetImportance(seed: seed, normalizer: normalizer)
+        case .hrank: HRankImportance(reduction: groupReduction, normalizer: normalizer)
+        case .random: RandomImportance(seed: seed)
         }
     }
 }

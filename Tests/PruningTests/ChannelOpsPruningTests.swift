@@ -193,7 +193,7 @@ final class ChannelOpsPruningTests: XCTestCase {
         let pooled = b.add("pool", AdaptiveAvgPool2d(flatten: true), y)
         let model = b.build(output: pooled)
         P.randomize(model, seed: 4)
-        let pruner = try Pruner(model: model, config: PruningConfig(importance: "random", globalPruning: false, pruningRatio: 0.5,
+        let pruner = try Pruner(model: model, config: PruningConfig(importance: .random, globalPruning: false, pruningRatio: 0.5,
                                                                       iterativeSteps: 5, ignoredLayers: ["head"]))
         let x = P.input(model, seed: 5)
         for _ in 0..<5 {
@@ -209,7 +209,7 @@ final class ChannelOpsPruningTests: XCTestCase {
         let model = Self.inception()
         P.randomize(model, seed: 3)
         let macs = try model.counts().macs
-        let pruner = try Pruner(model: model, config: PruningConfig(importance: "l2", globalPruning: true, pruningRatio: 0.5,
+        let pruner = try Pruner(model: model, config: PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.5,
                                                                       ignoredLayers: ["fc"]))
         pruner.step()
         XCTAssertFalse(pruner.history.isEmpty)
@@ -294,7 +294,7 @@ final class ChannelOpsPruningTests: XCTestCase {
             }
 
             // A pruner run on top keeps shapes consistent.
-            let pruner = try Pruner(model: model, config: PruningConfig(importance: "l2", globalPruning: false, pruningRatio: 0.5,
+            let pruner = try Pruner(model: model, config: PruningConfig(importance: .l2, globalPruning: false, pruningRatio: 0.5,
                                                                           iterativeSteps: 2, ignoredLayers: ["fc"]))
             pruner.step(); pruner.step()
             XCTAssertNoThrow(try model.shapes())
@@ -375,7 +375,7 @@ final class ChannelOpsPruningTests: XCTestCase {
                 let model = Self.groupedModel(groups: groups, w1: 16, w2: 16)
                 P.randomize(model, seed: 10)
                 let x = P.input(model, seed: 11)
-                let pruner = try Pruner(model: model, config: PruningConfig(importance: "l2", globalPruning: global, pruningRatio: 0.5,
+                let pruner = try Pruner(model: model, config: PruningConfig(importance: .l2, globalPruning: global, pruningRatio: 0.5,
                                                                               iterativeSteps: 2, ignoredLayers: ["fc"]))
                 var widths = ["c1": 16, "gconv": 16]
                 for _ in 0..<2 {

@@ -1,3 +1,4 @@
+import Experiments
 import XCTest
 import NN
 import Models
@@ -32,7 +33,7 @@ final class DataDrivenCriteriaTests: XCTestCase {
     }
 
     static func criteria(seed: UInt64 = 7) -> [any ImportanceCriterion] {
-        ["taylor", "hessian", "obdc", "cp", "thinet", "hrank"].map { key in
+        Criterion.allCases.filter(\.needsCalibration).map { key in
             var c = PruningConfig(importance: key, globalPruning: true, pruningRatio: 0.3)
             c.seed = seed
             return c.makeCriterion()
@@ -319,10 +320,10 @@ final class DataDrivenCriteriaTests: XCTestCase {
 
     func testPruningStepWithEachCriterion() throws {
         for (name, classifier, make) in Self.models() {
-            for key in ["taylor", "hessian", "obdc", "cp", "thinet", "hrank"] {
+            for key in Criterion.allCases.filter(\.needsCalibration) {
                 let model = make()
                 let before = model.parameterCount
-                var config = PruningConfig(importance: key, globalPruning: key.count % 2 == 0, pruningRatio: 0.4,
+                var config = PruningConfig(importance: key, globalPruning: key.rawValue.count % 2 == 0, pruningRatio: 0.4,
                                            iterativeSteps: 2, ignoredLayers: [classifier])
                 config.seed = 1
                 let pruner = try Pruner(model: model, config: config)
@@ -344,7 +345,7 @@ final class DataDrivenCriteriaTests: XCTestCase {
     /// Taylor and OBD-Hessian also score ViT groups (layer norm, attention qkv/proj slices); CP
     /// and ThiNet score every ViT group except attention-inner ones (no observable consumer).
     func testViTCriteria() throws {
-        for key in ["taylor", "hessian", "cp", "thinet"] {
+        for key: Criterion in [.taylor, .hessian, .cp, .thinet] {
             let model = ViTPruningTests.makeModel()
             let graph = try DependencyGraph(model: model)
             let criterion = PruningConfig(importance: key, globalPruning: true, pruningRatio: 0.3).makeCriterion()
@@ -353,7 +354,7 @@ final class DataDrivenCriteriaTests: XCTestCase {
             XCTAssertFalse(groups.isEmpty)
             for g in groups {
                 let inner = g.items.contains { $0.target.side == .inner }
-                if inner && (key == "cp" || key == "thinet") {
+                if inner && (key == .cp || key == .thinet) {
                     XCTAssertNil(criterion.scores(of: g, in: graph)); continue
                 }
                 let s = try XCTUnwrap(criterion.scores(of: g, in: graph), "\(key) \(graph.name(g.rootNode))")

@@ -82,7 +82,7 @@ final class PrunableLayerTests: XCTestCase {
         check("graph") { _ = try DependencyGraph(model: model) }
         let config = try PruningConfig.parse(["importance": "l2", "global_pruning": true, "pruning_ratio": 0.5], source: "case")
         check("pruner") { _ = try Pruner(model: model, config: config) }
-        check("regularizer") { _ = try SparsityRegularizers.make(rowKey: "group_sl", model: model) }
+        check("regularizer") { _ = try SparsityRegularizers.make(.groupSL, model: model) }
         XCTAssertNil(PrunableLayers.adapter(for: MysteryLayer()))
         XCTAssertNotNil(PrunableLayers.adapter(for: ReLULayer()))
     }

@@ -124,7 +124,7 @@ final class PruningPropertyTests: XCTestCase {
         for (name, make) in Self.tinyModels() {
             let model = make()
             Self.randomize(model, seed: 11)
-            var config = PruningConfig(importance: "l2", globalPruning: true, pruningRatio: 0.95, iterativeSteps: 3,
+            var config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.95, iterativeSteps: 3,
                                        maxPruningRatio: 0.6, ignoredLayers: [Self.classifier(name)])
             config.roundTo = nil
             let pruner = try Pruner(model: model, config: config)
@@ -148,7 +148,7 @@ final class PruningPropertyTests: XCTestCase {
         for (name, make) in Self.tinyModels() {
             let model = make()
             Self.randomize(model, seed: 5)
-            let config = PruningConfig(importance: "l1", globalPruning: false, pruningRatio: 0.5, iterativeSteps: 2,
+            let config = PruningConfig(importance: .l1, globalPruning: false, pruningRatio: 0.5, iterativeSteps: 2,
                                        roundTo: 2, ignoredLayers: [Self.classifier(name)])
             let pruner = try Pruner(model: model, config: config)
             _ = try pruner.run()

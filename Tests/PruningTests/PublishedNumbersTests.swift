@@ -10,7 +10,7 @@ final class PublishedNumbersTests: XCTestCase {
     func testResNet18LocalOneStepAndFiveSteps() throws {
         let model = ResNetBuilder(depth: .resnet18, variant: .imagenet, classes: 1000).build()
         XCTAssertEqual(try model.counts().macs, 1_822_177_768)
-        var config = PruningConfig(importance: "random", globalPruning: false, pruningRatio: 0.5, iterativeSteps: 1,
+        var config = PruningConfig(importance: .random, globalPruning: false, pruningRatio: 0.5, iterativeSteps: 1,
                                    roundTo: 8, ignoredLayers: ["fc"])
         let pruner = try Pruner(model: model, config: config)
         pruner.step()
@@ -34,7 +34,7 @@ final class PublishedNumbersTests: XCTestCase {
     /// ignored (its classes shrink too); step 20 equals step 19 (no layer may be emptied).
     func testResNet50LatencyLadder() throws {
         let model = ResNetBuilder(depth: .resnet50, variant: .imagenet, classes: 1000).build()
-        var config = PruningConfig(importance: "random", globalPruning: false, pruningRatio: 1.0, iterativeSteps: 20, roundTo: 2)
+        var config = PruningConfig(importance: .random, globalPruning: false, pruningRatio: 1.0, iterativeSteps: 20, roundTo: 2)
         config.seed = 1
         let pruner = try Pruner(model: model, config: config)
         let ladder: [(Int, Int, Int)] = [

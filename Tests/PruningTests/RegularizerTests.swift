@@ -1,3 +1,4 @@
+import Experiments
 import XCTest
 import Data
 import Models
@@ -237,14 +238,14 @@ final class RegularizerTests: XCTestCase {
     }
 
     /// The row keys build the benchmark's regularizers with their defaults; the classifier is found.
-    func testRowKeysAndClassifier() throws {
+    func testRegistryRegularizersAndClassifier() throws {
         let model = Self.tinyModel()
         XCTAssertEqual(SparsityRegularizers.classifierLayers(of: model, classes: 10), ["linear"])
-        let made = try SparsityRegularizers.rowKeys.map { try SparsityRegularizers.make(rowKey: $0, model: model)! }
+        let made = try Regularizer.allCases.map { try SparsityRegularizers.make($0, model: model) }
         XCTAssertEqual(made.map(\.name), ["bnscale", "bnscale_group_lasso", "groupnorm", "growingreg", "grouplasso"])
         XCTAssertEqual(made.map(\.lambda), [1e-5, 1e-5, 1e-4, 1e-5, 1e-4])
         XCTAssertEqual((made[3] as! GrowingRegRegularizer).delta, 1e-4, "the benchmark's δ")
-        XCTAssertNil(try SparsityRegularizers.make(rowKey: "l2", model: model))
+        XCTAssertNil(Regularizer(rawValue: "l2"), "a criterion row has no regularizer")
     }
 
     // MARK: - (3) GrowingReg grows
@@ -317,14 +318,14 @@ final class RegularizerTests: XCTestCase {
 
     /// Trains a width-1/16 CIFAR ResNet-18 on 1x16x16 Fashion-MNIST (the first 2,048 training
     /// images, bilinear resize) with SGD (lr 0.05, momentum 0.9, weight decay 0) for `steps`
-    /// batches of 32, with the regularizer of `rowKey` (nil: none) applied after every backward;
+    /// batches of 32, with `regularizer` (nil: none) applied after every backward;
     /// GrowingReg's per-epoch update runs every 16 steps (a pseudo-epoch). Same seed, data order and
     /// initialization for every run.
-    static func sparseTrain(_ data: Dataset, rowKey: String?, lambda: Float, delta: Float = 0, steps: Int) throws -> SparseRun {
+    static func sparseTrain(_ data: Dataset, regularizer: Regularizer?, lambda: Float, delta: Float = 0, steps: Int) throws -> SparseRun {
         let model = ResNetBuilder(depth: .resnet18, variant: .cifar, width: 0.0625, inputChannels: 1, resolution: 16, classes: 10).build()
         ModelInit.initialize(model, seed: 11)
-        let reg = try rowKey.flatMap {
-            try SparsityRegularizers.make(rowKey: $0, model: model, ignoredLayers: ignored, lambda: lambda, delta: delta)
+        let reg = try regularizer.map {
+            try SparsityRegularizers.make($0, model: model, ignoredLayers: ignored, lambda: lambda, delta: delta)
         }
         let loader = try BatchLoader(dataset: data, batchSize: 32, shuffle: true, seed: 5,
                                      transform: .fashionMNIST(augment: false, resizeTo: 16), dropLast: true, prefetch: false)
@@ -374,12 +375,12 @@ final class RegularizerTests: XCTestCase {
         }
         let steps = 300
         let clock = ContinuousClock.now
-        let none = try Self.sparseTrain(data, rowKey: nil, lambda: 0, steps: steps)
-        let slim = try Self.sparseTrain(data, rowKey: "slim", lambda: 1e-2, steps: steps)
-        let groupSlim = try Self.sparseTrain(data, rowKey: "group_slim", lambda: 1e-2, steps: steps)
-        let groupNorm = try Self.sparseTrain(data, rowKey: "group_sl", lambda: 2e-3, steps: steps)
-        let growing = try Self.sparseTrain(data, rowKey: "growing_reg", lambda: 1e-4, delta: 3e-3, steps: steps)
-        let lasso = try Self.sparseTrain(data, rowKey: "l2_lasso", lambda: 7e-3, steps: steps)
+        let none = try Self.sparseTrain(data, regularizer: nil, lambda: 0, steps: steps)
+        let slim = try Self.sparseTrain(data, regularizer: .slim, lambda: 1e-2, steps: steps)
+        let groupSlim = try Self.sparseTrain(data, regularizer: .groupSlim, lambda: 1e-2, steps: steps)
+        let groupNorm = try Self.sparseTrain(data, regularizer: .groupSL, lambda: 2e-3, steps: steps)
+        let growing = try Self.sparseTrain(data, regularizer: .growingReg, lambda: 1e-4, delta: 3e-3, steps: steps)
+        let lasso = try Self.sparseTrain(data, regularizer: .l2Lasso, lambda: 7e-3, steps: steps)
         for (name, r) in [("none", none), ("slim", slim), ("group_slim", groupSlim), ("group_sl", groupNorm),
                           ("growing_reg", growing), ("l2_lasso", lasso)] {
             func f(_ x: Double, _ d: Int = 3) -> String { String(format: "%.\(d)f", x) }

@@ -124,7 +124,7 @@ final class ViTPruningTests: XCTestCase {
     func testL2GlobalHalf() throws {
         let model = Self.makeModel()
         let x = PruningPropertyTests.input(model, seed: 5)
-        let config = PruningConfig(importance: "l2", globalPruning: true, pruningRatio: 0.5, ignoredLayers: ["head"])
+        let config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.5, ignoredLayers: ["head"])
         let pruner = try Pruner(model: model, config: config)
         let macs0 = try model.counts().macs
         let records = pruner.step()
@@ -229,7 +229,7 @@ final class ViTPruningTests: XCTestCase {
     /// A pruned ViT checkpoint reopens through history replay with identical state and logits.
     func testPrunedCheckpointRoundTrip() throws {
         let model = Self.makeModel()
-        let config = PruningConfig(importance: "l2", globalPruning: true, pruningRatio: 0.5, iterativeSteps: 2, ignoredLayers: ["head"])
+        let config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.5, iterativeSteps: 2, ignoredLayers: ["head"])
         let pruner = try Pruner(model: model, config: config)
         pruner.step(); pruner.step()
         XCTAssertTrue(pruner.history.contains { $0.root.hasSuffix(".attn.proj") && !$0.isOut })
@@ -271,7 +271,7 @@ final class ViTPruningTests: XCTestCase {
     /// Progressive global L2 pruning to a 2x MAC speed-up (head ignored).
     func testSpeedup2() throws {
         let model = Self.makeModel()
-        var config = PruningConfig(importance: "l2", globalPruning: true, pruningRatio: 1.0, targetSpeedup: 2,
+        var config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 1.0, targetSpeedup: 2,
                                    iterativeSteps: 100, ignoredLayers: ["head"])
         config.roundTo = nil
         let pruner = try Pruner(model: model, config: config)

@@ -84,7 +84,7 @@ public final class ExperimentRunner {
             throw ExperimentError("pruning experiment \(spec.id): settings.pruning and settings.finetune are required")
         }
         guard let row = LeaderboardRow.named(method) else { throw ExperimentError("pruning experiment \(spec.id): unknown method row '\(method)'") }
-        let importance = row.criterion.rawValue
+        let importance = row.criterion
         let isRegularizerRow = row.regularizer != nil
         if isRegularizerRow && spec.settings.sparse == nil {
             throw ExperimentError("pruning experiment \(spec.id): row '\(method)' needs settings.sparse")
@@ -106,15 +106,15 @@ public final class ExperimentRunner {
 
         // Stage 1: sparse training (regularizer track only).
         var sparseAccuracy: Double?
-        if isRegularizerRow, let sparse = spec.settings.sparse {
-            let regularizer = try SparsityRegularizers.make(rowKey: method, model: model, ignoredLayers: classifier,
+        if let kind = row.regularizer, let sparse = spec.settings.sparse {
+            let regularizer = try SparsityRegularizers.make(kind, model: model, ignoredLayers: classifier,
                                                             lambda: sparse.lambda.map(Float.init),
                                                             delta: sparse.delta.map(Float.init) ?? 1e-4)
             let t0 = Date()
             let run = try train(model, phase: sparse, data: data, seed: spec.seed, label: "sparse \(method)", regularizer: regularizer)
             timings.regularizationSeconds = Date().timeIntervalSince(t0)
             timings.regularizationEpochSeconds = run.seconds
-            timings.regularizerGradientSeconds = regularizer?.timing.totalSeconds
+            timings.regularizerGradientSeconds = regularizer.timing.totalSeconds
             sparseAccuracy = run.last
         }
 
@@ -145,7 +145,7 @@ public final class ExperimentRunner {
         }
         let outcome = try pruner.run()
         let reached = outcome.speedup >= target
-        log("pruned with \(importance) (\(scheme.rawValue)): \(outcome.steps) steps, speed-up \(String(format: "%.3f", outcome.speedup))x"
+        log("pruned with \(importance.rawValue) (\(scheme.rawValue)): \(outcome.steps) steps, speed-up \(String(format: "%.3f", outcome.speedup))x"
             + (reached ? "" : " (target \(target)x not reached)"))
         timings.pruneStepSeconds = outcome.stepSeconds
         timings.pruneStepMeanSeconds = outcome.stepSeconds.isEmpty ? 0 : outcome.stepSeconds.reduce(0, +) / Double(outcome.stepSeconds.count)
@@ -170,7 +170,7 @@ public final class ExperimentRunner {
         m.parametersBefore = outcome.paramsBefore
         m.parametersLeftPercent = 100 * Double(outcome.paramsAfter) / Double(outcome.paramsBefore)
         m.macsBefore = outcome.macsBefore; m.targetSpeedup = target; m.achievedSpeedup = outcome.speedup
-        m.targetReached = reached; m.stepsTaken = outcome.steps; m.importance = importance
+        m.targetReached = reached; m.stepsTaken = outcome.steps; m.importance = importance.rawValue
         m.regularizer = isRegularizerRow ? method : nil; m.baseCheckpointSHA256 = baseDigest
         return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: m, timings: timings)
     }

@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -16,7 +17,7 @@ import Tensor
 /// double precision); equiangular directions solve G_AA w = s_A with an incrementally grown
 /// Cholesky factor (rebuilt when a variable drops). Cost O(C³) per group on top of forming G.
 public final class CPImportance: ImportanceCriterion {
-    public let name = "cp"
+    public let key = Criterion.cp
     public let normalizer: ScoreNormalizer
     public let seed: UInt64
     private var sampling: ConsumerSampling
@@ -26,7 +27,6 @@ public final class CPImportance: ImportanceCriterion {
         sampling = ConsumerSampling(seed: seed, stream: 0xC9)
     }
 
-    public var needsCalibration: Bool { true }
 
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) { sampling.prepare(graph.model, batches) }
 

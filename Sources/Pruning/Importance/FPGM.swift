@@ -1,3 +1,4 @@
+import Experiments
 /// `fpgm`: Torch-Pruning's `FPGMImportance(p=2)` (filter pruning via geometric median).
 ///
 /// Only Conv/Linear out and in items score. For an item, each channel's vector is
@@ -5,7 +6,7 @@
 /// `Σ_j ‖v_i − v_j‖₂` over the item's channels (`torch.cdist`). Batch norm is ignored. Then mean
 /// reduction over the items and the normalizer (default mean).
 public final class FPGMImportance: ImportanceCriterion {
-    public let name = "fpgm"
+    public let key = Criterion.fpgm
     public let p: Float
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer

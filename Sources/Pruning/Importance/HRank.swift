@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -13,7 +14,7 @@ import Tensor
 /// and consumers do not contribute. Cost: one forward per batch plus one small SVD per
 /// (image, conv channel), O(H·W·min(H, W)) each, spread over threads.
 public final class HRankImportance: ImportanceCriterion {
-    public let name = "hrank"
+    public let key = Criterion.hrank
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer
     /// Mean rank per output channel, per conv node, from the last prepare.
@@ -23,7 +24,6 @@ public final class HRankImportance: ImportanceCriterion {
         self.reduction = reduction; self.normalizer = normalizer
     }
 
-    public var needsCalibration: Bool { true }
 
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {
         let model = graph.model

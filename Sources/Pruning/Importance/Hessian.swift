@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -13,7 +14,7 @@ import Tensor
 /// (default mean, mean). Cost per step: N single-sample forward and backward passes (about N
 /// times a batched pass's overhead; compute equal to one batched pass).
 public final class HessianImportance: ImportanceCriterion {
-    public let name = "hessian"
+    public let key = Criterion.hessian
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer
     /// h per parameter (the mean squared per-sample gradient), from the last prepare.
@@ -24,7 +25,6 @@ public final class HessianImportance: ImportanceCriterion {
         self.reduction = reduction; self.normalizer = normalizer
     }
 
-    public var needsCalibration: Bool { true }
 
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {
         fisher = [:]; terms = [:]

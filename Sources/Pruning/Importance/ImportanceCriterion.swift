@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import NN
 import Tensor
@@ -6,12 +7,9 @@ import Tensor
 /// when no item of the group is of a kind the criterion scores (the group is then skipped).
 /// All arithmetic is float32, as in Torch-Pruning.
 public protocol ImportanceCriterion: AnyObject {
-    /// The configuration key (`l1`, `l2`, `bnscale`, `lamp`, `fpgm`, `random`, `taylor`, `hessian`,
-    /// `obdc`, `cp`, `thinet`, `hrank`).
-    var name: String { get }
+    /// The criterion's entry in the method registry (whether it needs calibration, its cost).
+    var key: Criterion { get }
     func scores(of group: Group, in graph: DependencyGraph) -> [Float]?
-    /// Whether the criterion scores from calibration data (taylor, hessian, obdc, cp, thinet, hrank).
-    var needsCalibration: Bool { get }
     /// Collects the criterion's statistics on the current model from this step's calibration
     /// batches; ``Pruner/step()`` calls it right before scoring (pruning-semantics §7.5).
     func prepare(graph: DependencyGraph, batches: [CalibrationBatch])
@@ -20,7 +18,10 @@ public protocol ImportanceCriterion: AnyObject {
 }
 
 extension ImportanceCriterion {
-    public var needsCalibration: Bool { false }
+    /// The configuration key (`l1`, `l2`, `bnscale`, ...).
+    public var name: String { key.rawValue }
+    /// Whether the criterion scores from calibration data, as the registry declares.
+    public var needsCalibration: Bool { key.needsCalibration }
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {}
     public func releaseCalibration() {}
 }

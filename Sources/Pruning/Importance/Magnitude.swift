@@ -1,3 +1,4 @@
+import Experiments
 /// Torch-Pruning's `GroupMagnitudeImportance(p, group_reduction, normalizer, bias)`.
 ///
 /// Per item (§6.1): Conv/Linear out rows Σ|w|^p, Conv/Linear in columns Σ|w|^p, BatchNorm and LayerNorm
@@ -6,20 +7,20 @@
 /// Then reduced over the group onto root indices (default mean: the sum divided by the number of
 /// contributions) and normalized per group (default: divided by the group's mean score).
 public final class GroupMagnitude: ImportanceCriterion {
-    public let name: String
+    public let key: Criterion
     public let p: Float
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer
     public let bias: Bool
     let kinds: ScoredKinds
 
-    init(name: String, p: Float, reduction: GroupReduction, normalizer: ScoreNormalizer, bias: Bool, kinds: ScoredKinds) {
-        self.name = name; self.p = p; self.reduction = reduction; self.normalizer = normalizer
+    init(key: Criterion, p: Float, reduction: GroupReduction, normalizer: ScoreNormalizer, bias: Bool, kinds: ScoredKinds) {
+        self.key = key; self.p = p; self.reduction = reduction; self.normalizer = normalizer
         self.bias = bias; self.kinds = kinds
     }
 
     public convenience init(p: Float, reduction: GroupReduction = .mean, normalizer: ScoreNormalizer = .mean, bias: Bool = false) {
-        self.init(name: p == 1 ? "l1" : "l2", p: p, reduction: reduction, normalizer: normalizer, bias: bias,
+        self.init(key: p == 1 ? .l1 : .l2, p: p, reduction: reduction, normalizer: normalizer, bias: bias,
                   kinds: [.convLinear, .batchNorm, .layerNorm])
     }
 

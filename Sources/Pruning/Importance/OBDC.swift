@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import NN
 import Tensor
@@ -15,7 +16,7 @@ import Tensor
 /// out_features = number of classes (the classifier) is skipped. Local score of out row i:
 /// `Σ_j W_ij² · (F_ij + 1e-10)`. Then reduction and normalization (default mean, mean).
 public final class OBDCImportance: ImportanceCriterion {
-    public let name = "obdc"
+    public let key = Criterion.obdc
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer
     public let seed: UInt64
@@ -28,7 +29,6 @@ public final class OBDCImportance: ImportanceCriterion {
         self.seed = seed; self.reduction = reduction; self.normalizer = normalizer
     }
 
-    public var needsCalibration: Bool { true }
 
     /// Labels drawn from softmax(logits) row by row (inverse CDF on one uniform per row).
     static func sampleLabels(_ logits: Tensor, _ generator: inout SeededGenerator) -> [Int32] {

@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -11,7 +12,7 @@ import Tensor
 /// attention layer's qkv/proj slices as Linears. Then reduction (default mean) and
 /// normalization (default mean). Cost per step: one forward and backward per calibration batch.
 public final class TaylorImportance: ImportanceCriterion {
-    public let name = "taylor"
+    public let key = Criterion.taylor
     public let multivariable: Bool
     public let reduction: GroupReduction
     public let normalizer: ScoreNormalizer
@@ -22,7 +23,6 @@ public final class TaylorImportance: ImportanceCriterion {
         self.multivariable = multivariable; self.reduction = reduction; self.normalizer = normalizer
     }
 
-    public var needsCalibration: Bool { true }
 
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) {
         let model = graph.model

@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -12,7 +13,7 @@ import Tensor
 /// at greedy step j scores the running maximum of E over steps 1…j (non-decreasing along the
 /// greedy order). Then mean normalization. No least-squares refit.
 public final class ThiNetImportance: ImportanceCriterion {
-    public let name = "thinet"
+    public let key = Criterion.thinet
     public let normalizer: ScoreNormalizer
     public let seed: UInt64
     private var sampling: ConsumerSampling
@@ -22,7 +23,6 @@ public final class ThiNetImportance: ImportanceCriterion {
         sampling = ConsumerSampling(seed: seed, stream: 0x7419)
     }
 
-    public var needsCalibration: Bool { true }
 
     public func prepare(graph: DependencyGraph, batches: [CalibrationBatch]) { sampling.prepare(graph.model, batches) }
 

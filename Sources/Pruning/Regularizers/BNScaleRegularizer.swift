@@ -22,7 +22,7 @@ public final class BNScaleRegularizer: SparsityRegularizer {
     private var scales: [Parameter] = []
     private var groups: [(group: Group, slices: [RegularizedSlice])] = []
     /// s_k: p = 2, mean reduction, no normalizer, BatchNorm only.
-    private let score = GroupMagnitude(name: "bn_l2", p: 2, reduction: .mean, normalizer: .none, bias: false, kinds: .batchNorm)
+    private let score = GroupMagnitude(key: .l2, p: 2, reduction: .mean, normalizer: .none, bias: false, kinds: .batchNorm)
 
     public init(graph: DependencyGraph, lambda: Float = 1e-5, groupLasso: Bool = false, ignoredLayers: Set<String> = []) {
         self.name = groupLasso ? "bnscale_group_lasso" : "bnscale"

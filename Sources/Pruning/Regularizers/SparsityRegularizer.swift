@@ -1,3 +1,4 @@
+import Experiments
 import NN
 import Tensor
 
@@ -60,9 +61,6 @@ extension SparsityRegularizer {
 
 /// The regularizers of the benchmark's five regularizer rows (pruningbench.md §4.2).
 public enum SparsityRegularizers {
-    /// The row keys that train with a regularizer.
-    public static let rowKeys = ["slim", "group_slim", "group_sl", "growing_reg", "l2_lasso"]
-
     /// The benchmark's protected classifier (§7): every layer whose ``PrunableLayer/classifierWidth``
     /// is `classes` (a Linear with `classes` outputs, a Conv with `classes` output channels), by
     /// node name.
@@ -70,26 +68,24 @@ public enum SparsityRegularizers {
         Set(model.nodes.dropFirst().filter { PrunableLayers.adapter(for: $0.layer)?.classifierWidth == classes }.map(\.name))
     }
 
-    /// The regularizer of leaderboard row `key` (`slim`, `group_slim`, `group_sl`, `growing_reg`,
-    /// `l2_lasso`), or nil for a criterion-only row. `lambda` defaults to each regularizer's own
-    /// default; `delta` is GrowingReg's δ (the benchmark uses 10⁻⁴); `criterion` is the importance
-    /// GroupNorm and GrowingReg score groups with (default: MagnitudeL2, mean normalizer).
-    public static func make(rowKey key: String, model: Model, ignoredLayers: Set<String> = [], lambda: Float? = nil,
-                            delta: Float = 1e-4, criterion: (any ImportanceCriterion)? = nil) throws
-        -> (any SparsityRegularizer)? {
+    /// The regularizer the registry names: the one place a ``Regularizer`` key becomes an instance.
+    /// `lambda` defaults to each regularizer's own default; `delta` is GrowingReg's δ (the benchmark
+    /// uses 10⁻⁴); `criterion` is the importance GroupNorm and GrowingReg score groups with
+    /// (default: MagnitudeL2, mean normalizer).
+    public static func make(_ regularizer: Regularizer, model: Model, ignoredLayers: Set<String> = [], lambda: Float? = nil,
+                            delta: Float = 1e-4, criterion: (any ImportanceCriterion)? = nil) throws -> any SparsityRegularizer {
         let graph = try DependencyGraph(model: model)
-        switch key {
-        case "slim": return BNScaleRegularizer(graph: graph, lambda: lambda ?? 1e-5, ignoredLayers: ignoredLayers)
-        case "group_slim":
+        switch regularizer {
+        case .slim: return BNScaleRegularizer(graph: graph, lambda: lambda ?? 1e-5, ignoredLayers: ignoredLayers)
+        case .groupSlim:
             return BNScaleRegularizer(graph: graph, lambda: lambda ?? 1e-5, groupLasso: true, ignoredLayers: ignoredLayers)
-        case "group_sl":
+        case .groupSL:
             return GroupNormRegularizer(graph: graph, lambda: lambda ?? 1e-4, criterion: criterion ?? GroupMagnitude.l2(),
                                         ignoredLayers: ignoredLayers)
-        case "growing_reg":
+        case .growingReg:
             return GrowingRegRegularizer(graph: graph, lambda: lambda ?? 1e-5, delta: delta,
                                          criterion: criterion ?? GroupMagnitude.l2(), ignoredLayers: ignoredLayers)
-        case "l2_lasso": return GroupLassoRegularizer(graph: graph, lambda: lambda ?? 1e-4, ignoredLayers: ignoredLayers)
-        default: return nil
+        case .l2Lasso: return GroupLassoRegularizer(graph: graph, lambda: lambda ?? 1e-4, ignoredLayers: ignoredLayers)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import ArgumentParser
 import Foundation
 import Models
@@ -16,17 +17,14 @@ struct RegularizeTiming: ParsableCommand {
     @Option(help: "Model: resnet18 or resnet50.") var model = "resnet18"
     @Option(help: "Width multiplier.") var width = 1.0
     @Option(help: "Number of classes (the classifier is ignored, as in the benchmark).") var classes = 100
-    @Option(parsing: .upToNextOption, help: "Row keys: slim group_slim group_sl growing_reg l2_lasso.")
-    var rows: [String] = SparsityRegularizers.rowKeys
+    @Option(parsing: .upToNextOption, help: "Row keys: \(Regularizer.allCases.map(\.rawValue).joined(separator: " ")).")
+    var rows: [Regularizer] = Regularizer.allCases
     @Option(help: "Timed calls (after one warm-up call).") var calls = 20
     @Option(help: "Threads (default: one per core).") var threads: Int?
 
     func validate() throws {
         guard ["resnet18", "resnet50"].contains(model) else { throw ValidationError("--model must be resnet18 or resnet50") }
         guard width > 0, classes > 1, calls > 0 else { throw ValidationError("--width, --classes and --calls must be positive") }
-        for r in rows where !SparsityRegularizers.rowKeys.contains(r) {
-            throw ValidationError("--rows: '\(r)' is not one of \(SparsityRegularizers.rowKeys.joined(separator: ", "))")
-        }
     }
 
     func run() throws {
@@ -36,12 +34,12 @@ struct RegularizeTiming: ParsableCommand {
         ModelInit.initialize(net, seed: 0)
         for (_, p) in net.namedParameters { p.grad = Tensor(zeros: p.value.shape) }
         for row in rows {
-            guard let reg = try SparsityRegularizers.make(rowKey: row, model: net, ignoredLayers: ["linear"], lambda: 5e-4) else { continue }
+            let reg = try SparsityRegularizers.make(row, model: net, ignoredLayers: ["linear"], lambda: 5e-4)
             reg.regularize()
             reg.epochEnded()
             reg.timing = RegularizerTiming()
             for _ in 0..<calls { reg.regularize() }
-            print("{\"model\":\"\(model)_cifar\",\"width\":\(width),\"row\":\"\(row)\",\"regularizer\":\"\(reg.name)\","
+            print("{\"model\":\"\(model)_cifar\",\"width\":\(width),\"row\":\"\(row.rawValue)\",\"regularizer\":\"\(reg.name)\","
                   + "\"threads\":\(Parallel.threadCount),\"calls\":\(calls),\"ms_per_call\":\(reg.timing.meanSeconds * 1000)}")
         }
     }

@@ -41,8 +41,8 @@ struct Train: ParsableCommand {
     @Option(help: "Use only the first N training images.") var trainLimit: Int?
     @Option(help: "Use only the first N test images.") var testLimit: Int?
     @Option(help: "Output directory for model.safetensors and metrics.json.") var out = "runs/train"
-    @Option(help: "Sparse training with the regularizer of a leaderboard row: \(SparsityRegularizers.rowKeys.joined(separator: ", ")) (use --weight-decay 0).")
-    var regularizer: String?
+    @Option(help: "Sparse training with the regularizer of a leaderboard row: \(Regularizer.allCases.map(\.rawValue).joined(separator: ", ")) (use --weight-decay 0).")
+    var regularizer: Regularizer?
     @Option(help: "Regularization strength λ (default: the regularizer's own).") var regLambda: Float?
     @Option(help: "GrowingReg's per-epoch increment δ.") var regDelta: Float = 1e-4
 
@@ -56,9 +56,6 @@ struct Train: ParsableCommand {
             throw ValidationError("--schedule must be cosine, multistep or constant")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let regularizer, !SparsityRegularizers.rowKeys.contains(regularizer) {
-            throw ValidationError("--regularizer must be one of \(SparsityRegularizers.rowKeys.joined(separator: ", "))")
-        }
     }
 
     func run() throws {
@@ -77,7 +74,7 @@ struct Train: ParsableCommand {
         if let regularizer {
             let ignored = SparsityRegularizers.classifierLayers(of: trainer.model, classes: trainer.train.classCount)
             do {
-                trainer.regularizer = try SparsityRegularizers.make(rowKey: regularizer, model: trainer.model, ignoredLayers: ignored,
+                trainer.regularizer = try SparsityRegularizers.make(regularizer, model: trainer.model, ignoredLayers: ignored,
                                                                     lambda: regLambda, delta: regDelta)
             } catch { throw CommandFailure(error) }
         }

@@ -6,3 +6,4 @@ import Experiments
 extension DatasetName: ExpressibleByArgument {}
 extension Scheme: ExpressibleByArgument {}
 extension DrainMode: ExpressibleByArgument {}
+extension Regularizer: ExpressibleByArgument {}
