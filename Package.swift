@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"]),
         .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
-        .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ", "CSystem",
+        .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ",
                                                .product(name: "GRDB", package: "GRDB.swift"),
                                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
