@@ -51,6 +51,10 @@ struct SweepCommand: ParsableCommand {
             throw CommandFailure("cannot create --artifacts \(artifacts): \(error.localizedDescription)")
         }
         let journalPath = dir + "/journal.db"
+        // Unix socket paths are at most 107 bytes (sun_path); say so before any work starts.
+        for socket in [dir + "/workers.ipc", journalPath + ".control"] where socket.utf8.count > 107 {
+            throw CommandFailure("--artifacts \(dir): the socket path \(socket) is \(socket.utf8.count) bytes, over the 107 a Unix socket allows; use a shorter directory")
+        }
         let ids = Set(grid.all.map(\.id))
         let runnable = grid.all.filter { $0.needs.isEmpty }
         let alreadyDone = try Self.succeeded(journalPath, among: ids)
