@@ -260,7 +260,9 @@ final class DataDrivenCriteriaTests: XCTestCase {
         XCTAssertEqual(HRankImportance.matrixRank(a.enumerated().map { i, _ in a[(i % 5) * 3 + i / 5] }, rows: 3, cols: 5), 2)
         XCTAssertEqual(HRankImportance.matrixRank([Double](repeating: 0, count: 16), rows: 4, cols: 4), 0)
         XCTAssertEqual(HRankImportance.matrixRank((0..<16).map { $0 % 5 == 0 ? 1 : 0 }, rows: 4, cols: 4), 4)
-        let sv = HRankImportance.singularValues([3, 0, 0, 4], rows: 2, cols: 2).sorted()
+        let solver = SingularValueSolver(rows: 2, cols: 2)
+        solver.compute(rowMajor: [3, 0, 0, 4])
+        let sv = solver.values.sorted()
         XCTAssertEqual(sv[0], 3, accuracy: 1e-12); XCTAssertEqual(sv[1], 4, accuracy: 1e-12)
     }
 

@@ -9,10 +9,11 @@ import Tensor
 /// is recorded on the calibration images (evaluation mode). Local score of channel i:
 /// `s(i) = (1/N) Σ_n rank(F_{n,i})`, F_{n,i} the H×W map of channel i for image n, its rank the
 /// number of singular values above `max(H, W) · σ_max · 2⁻²³` (float32 epsilon, as
-/// `torch.linalg.matrix_rank`). Singular values come from a one-sided Jacobi SVD in double
-/// precision. Then mean reduction over the Conv out items and mean normalization; Linear items
-/// and consumers do not contribute. Cost: one forward per batch plus one small SVD per
-/// (image, conv channel), O(H·W·min(H, W)) each, spread over threads.
+/// `torch.linalg.matrix_rank`), counted in double precision by LAPACK (OpenBLAS) bidiagonalization
+/// and Sturm sequence counts (``SingularValueSolver/countAbove(rowMajor:relativeTolerance:)``).
+/// Then mean reduction over the Conv out items and mean normalization; Linear items and consumers
+/// do not contribute. Cost: one forward per batch plus one bidiagonalization per (image, conv
+/// channel), spread over channels on the thread team (one solver per channel task).
 public final class HRankImportance: ImportanceCriterion {
     public let key = Criterion.hrank
     public let reduction: GroupReduction
@@ -55,11 +56,12 @@ public final class HRankImportance: ImportanceCriterion {
         out.withUnsafeMutableBufferPointer { acc in
             let accp = acc.baseAddress!
             Parallel.forEach(c) { ch in
+                let solver = SingularValueSolver(rows: h, cols: w)
                 var total = 0
                 var m = [Double](repeating: 0, count: h * w)
                 for s in 0..<n {
                     for i in 0..<(h * w) { m[i] = Double(p[(s * h * w + i) * c + ch]) }
-                    total += matrixRank(m, rows: h, cols: w)
+                    total += m.withUnsafeBufferPointer { rank(solver, $0.baseAddress!) }
                 }
                 accp[ch] = Double(total)
             }
@@ -67,57 +69,16 @@ public final class HRankImportance: ImportanceCriterion {
         return out
     }
 
-    /// The rank of a row-major `rows × cols` matrix: singular values (one-sided Jacobi) above
-    /// `max(rows, cols) · σ_max · 2⁻²³`.
+    /// The rank of a row-major `rows × cols` matrix: singular values above `max(rows, cols) · σ_max · 2⁻²³`.
     static func matrixRank(_ a: [Double], rows: Int, cols: Int) -> Int {
-        let sv = singularValues(a, rows: rows, cols: cols)
-        guard let top = sv.max(), top > 0 else { return 0 }
-        let tol = Double(max(rows, cols)) * top * 0x1p-23
-        return sv.filter { $0 > tol }.count
+        let solver = SingularValueSolver(rows: rows, cols: cols)
+        return a.withUnsafeBufferPointer { rank(solver, $0.baseAddress!) }
     }
 
-    /// Singular values of a row-major matrix by one-sided Jacobi (Hestenes) rotations on the
-    /// columns of the taller orientation, in double precision.
-    static func singularValues(_ a: [Double], rows: Int, cols: Int) -> [Double] {
-        // Columns as contiguous vectors of length m, n ≤ m.
-        let transpose = cols > rows
-        let m = transpose ? cols : rows, n = transpose ? rows : cols
-        var u = [Double](repeating: 0, count: m * n)
-        for r in 0..<rows {
-            for c in 0..<cols {
-                if transpose { u[r * m + c] = a[r * cols + c] } else { u[c * m + r] = a[r * cols + c] }
-            }
-        }
-        u.withUnsafeMutableBufferPointer { u in
-            for _ in 0..<60 {
-                var rotated = false
-                for pIdx in 0..<n {
-                    for q in (pIdx + 1)..<max(pIdx + 1, n) {
-                        var alpha = 0.0, beta = 0.0, gamma = 0.0
-                        for k in 0..<m {
-                            let x = u[pIdx * m + k], y = u[q * m + k]
-                            alpha += x * x; beta += y * y; gamma += x * y
-                        }
-                        if gamma == 0 || abs(gamma) <= 1e-12 * (alpha * beta).squareRoot() { continue }
-                        rotated = true
-                        let zeta = (beta - alpha) / (2 * gamma)
-                        let t = (zeta >= 0 ? 1.0 : -1.0) / (abs(zeta) + (1 + zeta * zeta).squareRoot())
-                        let cs = 1 / (1 + t * t).squareRoot(), sn = cs * t
-                        for k in 0..<m {
-                            let x = u[pIdx * m + k], y = u[q * m + k]
-                            u[pIdx * m + k] = cs * x - sn * y
-                            u[q * m + k] = sn * x + cs * y
-                        }
-                    }
-                }
-                if !rotated { break }
-            }
-        }
-        return (0..<n).map { j in
-            var s = 0.0
-            for k in 0..<m { s += u[j * m + k] * u[j * m + k] }
-            return s.squareRoot()
-        }
+    /// The rank of the row-major matrix at `matrix` with torch's `matrix_rank` tolerance
+    /// `max(rows, cols) · σ_max · 2⁻²³`, counted without computing every singular value.
+    static func rank(_ solver: SingularValueSolver, _ matrix: UnsafePointer<Double>) -> Int {
+        solver.countAbove(rowMajor: matrix, relativeTolerance: Double(max(solver.rows, solver.cols)) * 0x1p-23)
     }
 
     public func scores(of group: Group, in graph: DependencyGraph) -> [Float]? {

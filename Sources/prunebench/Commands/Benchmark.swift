@@ -93,7 +93,7 @@ struct GEMMThroughput: ParsableCommand {
 struct PruneTiming: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Time pruning a seeded model by a case config (model + pruning objects); prints one JSON line."
+        abstract: "Time pruning a seeded model by a case config (model + pruning objects, with 'calibration' for data-driven criteria); prints one JSON line."
     )
 
     @Option(help: "Case JSON (the golden case.json schema).") var config: String
@@ -112,7 +112,9 @@ struct PruneTiming: ParsableCommand {
             let model = try spec.build()
             ModelInit.initialize(model, seed: seed)
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let pruner = try Pruner(model: model, config: try PruningConfig.parse(pruning, source: "\(config) pruning"))
+            let pruningConfig = try PruningConfig.parse(pruning, source: "\(config) pruning")
+            let pruner = try Pruner(model: model, config: pruningConfig)
+            if let c = pruningConfig.calibration { pruner.calibration = try Prune.calibrationSource(c, for: spec) }
             let t1 = DispatchTime.now().uptimeNanoseconds
             let outcome = try pruner.run()
             print("{\"framework\":\"prunebench\",\"threads\":\(Parallel.threadCount),\"construct_s\":\(Double(t1 - t0) / 1e9),"
