@@ -93,6 +93,23 @@ public struct ExperimentResult: Codable, Equatable, Sendable {
         public var pruneStepSeconds: [Double]?
         public var pruneTotalSeconds: Double?
         public var finetuneSeconds: Double?
+        /// Measured CPU inference latency of the experiment's model (the pruned model for a pruning
+        /// experiment): median seconds of one evaluation forward pass at batch 1 and 64, the
+        /// experiment's thread count.
+        public var latencyBatch1Seconds: Double?
+        public var latencyBatch64Seconds: Double?
+        /// The same for the base model, measured in the same process before pruning.
+        public var baseLatencyBatch1Seconds: Double?
+        public var baseLatencyBatch64Seconds: Double?
+
+        /// Base latency over pruned latency at batch 1 and 64: the real speed-up, beside the MAC one.
+        public var measuredSpeedupBatch1: Double? { ratio(baseLatencyBatch1Seconds, latencyBatch1Seconds) }
+        public var measuredSpeedupBatch64: Double? { ratio(baseLatencyBatch64Seconds, latencyBatch64Seconds) }
+
+        private func ratio(_ base: Double?, _ pruned: Double?) -> Double? {
+            guard let base, let pruned, pruned > 0 else { return nil }
+            return base / pruned
+        }
 
         public init(wallSeconds: Double = 0, pretrainSeconds: Double? = nil) {
             self.wallSeconds = wallSeconds; self.pretrainSeconds = pretrainSeconds
@@ -104,6 +121,8 @@ public struct ExperimentResult: Codable, Equatable, Sendable {
             case regularizerGradientSeconds = "regularizer_gradient_seconds", pruneStepMeanSeconds = "prune_step_mean_seconds"
             case pruneStepSeconds = "prune_step_seconds", pruneTotalSeconds = "prune_total_seconds"
             case finetuneSeconds = "finetune_seconds"
+            case latencyBatch1Seconds = "latency_batch1_seconds", latencyBatch64Seconds = "latency_batch64_seconds"
+            case baseLatencyBatch1Seconds = "base_latency_batch1_seconds", baseLatencyBatch64Seconds = "base_latency_batch64_seconds"
         }
     }
 

@@ -38,6 +38,9 @@ final class LeaderboardOutputTests: XCTestCase {
         XCTAssertEqual(rows.first { $0["method"] == "slim" }?["track"], "regularizer")
         XCTAssertEqual(rows.first { $0["method"] == "slim" }?["reg_s"], "30")
         XCTAssertEqual(rows.first { $0["board"] == "cifar100.resnet18.global_protected" }?["paper_rank"], "4")
+        // Measured speed-up: base latency over pruned latency (the fixtures: 1 + s/4 at batch 1, 0.8 s at batch 64).
+        XCTAssertEqual(Double(try XCTUnwrap(l1["measured_speedup_b1"])) ?? 0, 1.5, accuracy: 1e-9)
+        XCTAssertEqual(Double(try XCTUnwrap(l1["measured_speedup_b64"])) ?? 0, 1.6, accuracy: 1e-9)
     }
 
     func testJSONRoundTrips() throws {
@@ -51,6 +54,8 @@ final class LeaderboardOutputTests: XCTestCase {
         XCTAssertTrue(md.contains("## cifar100.resnet18.global_protected"))
         XCTAssertTrue(md.contains("| 1 | l1 | 2 | 71.00 ± 1.41 | +21.00 |"), md)
         XCTAssertTrue(md.contains("Paper rank"))
+        XCTAssertTrue(md.contains("| Speedup | Real b1 | Real b64 | Step |"), md)
+        XCTAssertTrue(md.contains("| 2.10× | 1.50× | 1.60× |"), md)
         XCTAssertTrue(md.contains("Kendall τ-b vs paper"))
     }
 

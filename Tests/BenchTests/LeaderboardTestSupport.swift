@@ -31,6 +31,8 @@ enum LeaderboardFixtures {
         r.metrics.parameters = Int(parametersLeft * 100)
         r.metrics.achievedSpeedup = speedup + 0.1
         r.timings.pruneStepMeanSeconds = 0.5
+        r.timings.baseLatencyBatch1Seconds = 0.004; r.timings.latencyBatch1Seconds = 0.004 / (1 + speedup / 4)
+        r.timings.baseLatencyBatch64Seconds = 0.2; r.timings.latencyBatch64Seconds = 0.2 / (speedup * 0.8)
         r.timings.regularizationSeconds = Track(method: method) == .regularizer ? 30 : nil
         r.id = r.spec.id
         r.name = r.spec.readableName

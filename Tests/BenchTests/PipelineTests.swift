@@ -58,6 +58,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertGreaterThan(base.metrics.macs, 0)
         XCTAssertEqual(base.metrics.trainImages, 256)
         XCTAssertEqual(base.metrics.checkpointSHA256.count, 64)
+        XCTAssertGreaterThan(try XCTUnwrap(base.timings.latencyBatch64Seconds), 0)
+        XCTAssertNil(base.timings.measuredSpeedupBatch64, "a pretrain has no base")
         let basePath = directory.appendingPathComponent(pretrain.id).appendingPathComponent("model.safetensors").path
         XCTAssertEqual(try ContentDigest.file(atPath: basePath), base.metrics.checkpointSHA256)
         XCTAssertEqual(try Checkpoint.load(basePath).spec, Self.model)
@@ -73,6 +75,12 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(m.baseCheckpointSHA256, base.metrics.checkpointSHA256)
             XCTAssertEqual(m.parametersBefore, base.metrics.parameters)
             XCTAssertEqual(m.macsBefore, base.metrics.macs)
+            // Latency of the base (before pruning) and the pruned model, both batch sizes.
+            let t = first.timings
+            for value in [t.baseLatencyBatch1Seconds, t.baseLatencyBatch64Seconds, t.latencyBatch1Seconds, t.latencyBatch64Seconds] {
+                XCTAssertGreaterThan(try XCTUnwrap(value, method), 0, method)
+            }
+            XCTAssertNotNil(t.measuredSpeedupBatch64)
             XCTAssertLessThan(m.parameters, base.metrics.parameters, method)
             XCTAssertLessThan(m.macs, base.metrics.macs, method)
             let speedup = try XCTUnwrap(m.achievedSpeedup)

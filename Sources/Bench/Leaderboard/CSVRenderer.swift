@@ -4,7 +4,8 @@ import Foundation
 public enum CSVRenderer {
     /// The CSV columns, in order.
     public static let columns = ["board", "profile", "speedup", "track", "method", "seeds", "accuracy_mean", "accuracy_std",
-                                 "delta", "rank", "params", "params_pct", "macs", "achieved_speedup", "step_s", "reg_s", "paper_rank"]
+                                 "delta", "rank", "params", "params_pct", "macs", "achieved_speedup", "step_s", "reg_s", "paper_rank",
+                                 "measured_speedup_b1", "measured_speedup_b64"]
 
     public static func render(_ report: LeaderboardReport) -> String {
         var lines = [columns.joined(separator: ",")]
@@ -16,6 +17,7 @@ public enum CSVRenderer {
                         number(r.accuracy), number(r.accuracyStd), number(r.delta), "\(r.rank)", number(r.parameters),
                         number(r.parametersLeftPercent), number(r.macs), number(r.achievedSpeedup), number(r.stepSeconds),
                         number(r.regSeconds), r.paperRank.map(String.init) ?? "",
+                        number(r.measuredSpeedupBatch1), number(r.measuredSpeedupBatch64),
                     ]
                     lines.append(fields.map(quote).joined(separator: ","))
                 }

@@ -116,6 +116,8 @@ private struct BoardBuilder {
             delta: mean(deltas) ?? base.map { accuracy - $0 } ?? 0, rank: 0, rankRange: nil,
             parameters: mean(rs.map { Double($0.metrics.parameters) })!, parametersLeftPercent: mean(rs.map(\.metrics.parametersLeftPercent)),
             macs: mean(rs.map { Double($0.metrics.macs) })!, achievedSpeedup: mean(rs.map(\.metrics.achievedSpeedup)),
+            measuredSpeedupBatch1: mean(rs.map(\.timings.measuredSpeedupBatch1)),
+            measuredSpeedupBatch64: mean(rs.map(\.timings.measuredSpeedupBatch64)),
             stepSeconds: mean(rs.map(\.timings.pruneStepMeanSeconds)), regSeconds: mean(rs.map(\.timings.regularizationSeconds)),
             paperAccuracy: nil, paperRank: nil)
     }

@@ -78,6 +78,10 @@ public struct TableRow: Codable, Equatable, Sendable {
     public var parametersLeftPercent: Double?
     public var macs: Double
     public var achievedSpeedup: Double?
+    /// Measured speed-up (base latency / pruned latency) at batch 1 and 64, mean over seeds; nil for
+    /// results without latency.
+    public var measuredSpeedupBatch1: Double?
+    public var measuredSpeedupBatch64: Double?
     /// Mean wall time of one pruning step, seconds.
     public var stepSeconds: Double?
     /// Total sparse-training time, seconds (regularizer track only).

@@ -11,13 +11,17 @@ public struct TextTable: Equatable, Sendable {
 public enum LeaderboardTables {
     /// The table of one speedup and track: rank, method, seeds, accuracy (± std), Δ, rank range
     /// (several seeds), paper rank and accuracy (published boards), params left, MACs, achieved
-    /// speedup, step time and, on the regularizer track, reg time.
+    /// speedup, measured speed-up at batch 1 and 64 (when results carry latency), step time and, on
+    /// the regularizer track, reg time.
     public static func cells(_ board: Board, _ table: BoardTable) -> TextTable {
         let seeded = board.seeds.count > 1, paper = board.paper, reg = table.track == .regularizer
+        let measured = table.rows.contains { $0.measuredSpeedupBatch1 != nil || $0.measuredSpeedupBatch64 != nil }
         var headers = ["Rank", "Method", "Seeds", "Accuracy", "Δ"]
         if seeded { headers.append("Rank range") }
         if paper != nil { headers += ["Paper rank", "Paper acc"] }
-        headers += ["Params left", "MACs", "Speedup", "Step"]
+        headers += ["Params left", "MACs", "Speedup"]
+        if measured { headers += ["Real b1", "Real b64"] }
+        headers.append("Step")
         if reg { headers.append("Reg") }
         let rows = table.rows.map { r -> [String] in
             var cells = ["\(r.rank)", r.method, "\(r.seeds.count)", LeaderboardFormat.accuracy(r.accuracy, std: r.accuracyStd),
@@ -28,8 +32,11 @@ public enum LeaderboardTables {
                           r.paperAccuracy.map { LeaderboardFormat.fixed($0, paper.decimals) } ?? LeaderboardFormat.missing]
             }
             cells += [LeaderboardFormat.parameters(r.parameters, percent: r.parametersLeftPercent), LeaderboardFormat.count(r.macs),
-                      r.achievedSpeedup.map { LeaderboardFormat.fixed($0) + "×" } ?? LeaderboardFormat.missing,
-                      LeaderboardFormat.seconds(r.stepSeconds)]
+                      r.achievedSpeedup.map { LeaderboardFormat.fixed($0) + "×" } ?? LeaderboardFormat.missing]
+            if measured {
+                cells += [r.measuredSpeedupBatch1, r.measuredSpeedupBatch64].map { $0.map { LeaderboardFormat.fixed($0) + "×" } ?? LeaderboardFormat.missing }
+            }
+            cells.append(LeaderboardFormat.seconds(r.stepSeconds))
             if reg { cells.append(LeaderboardFormat.seconds(r.regSeconds)) }
             return cells
         }

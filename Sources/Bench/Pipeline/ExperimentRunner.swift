@@ -71,8 +71,10 @@ public final class ExperimentRunner {
             testFingerprint: data.test.fingerprint, trainImages: data.train.count, testImages: data.test.count,
             accuracy: run.last, lastEpochAccuracy: run.last, epochAccuracies: run.epochs, parameters: counts.parameters,
             macs: counts.macs, checkpointSHA256: try ContentDigest.file(atPath: path))
-        return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: metrics,
-                                timings: .init(pretrainSeconds: seconds))
+        var timings = ExperimentResult.Timings(pretrainSeconds: seconds)
+        let latency = Latency.profile(model)
+        timings.latencyBatch1Seconds = latency.batch1; timings.latencyBatch64Seconds = latency.batch64
+        return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: metrics, timings: timings)
     }
 
     func prune(_ spec: ExperimentSpec) throws -> ExperimentResult {
@@ -102,6 +104,8 @@ public final class ExperimentRunner {
         let baseAccuracy = try evaluate(model, data) 
         log("prune \(spec.readableName): base \(baseID.prefix(12)) accuracy \(String(format: "%.2f", baseAccuracy))%")
         var timings = ExperimentResult.Timings()
+        let baseLatency = Latency.profile(model)
+        timings.baseLatencyBatch1Seconds = baseLatency.batch1; timings.baseLatencyBatch64Seconds = baseLatency.batch64
         let classifier = SparsityRegularizers.classifierLayers(of: model, classes: spec.model.numClasses)
 
         // Stage 1: sparse training (regularizer track only).
@@ -156,6 +160,8 @@ public final class ExperimentRunner {
         let t0 = Date()
         let run = try train(model, phase: finetune, data: data, seed: spec.seed, label: "finetune")
         timings.finetuneSeconds = Date().timeIntervalSince(t0)
+        let latency = Latency.profile(model)
+        timings.latencyBatch1Seconds = latency.batch1; timings.latencyBatch64Seconds = latency.batch64
         let best = run.epochs.max() ?? afterPruning
         let path = try prepareCheckpointPath(spec.id)
         try PrunedCheckpoint.save(model, spec: spec.model, history: pruner.history, to: path,
