@@ -23,14 +23,12 @@ extension AttentionLayer: PrunableLayer {
         switch side {
         case .in: return [ParameterSlice(qkvWeight, axis: 1, indices: indices, roots: roots, kind: .convLinear)]
         case .out:
-            return [ParameterSlice(projWeight, axis: 0, indices: indices, roots: roots, kind: .convLinear),
-                    ParameterSlice(projBias, axis: 0, indices: indices, roots: roots, kind: .convLinear, isBias: true)]
+            return ParameterSlice.rows(of: projWeight, bias: projBias, indices: indices, roots: roots, kind: .convLinear)
         case .inner:
             let rows = qkvRows(ofAttentionDims: indices)
             let rowRoots = Array(repeating: roots, count: 3).flatMap { $0 }
-            return [ParameterSlice(projWeight, axis: 1, indices: indices, roots: roots, kind: .convLinear),
-                    ParameterSlice(qkvWeight, axis: 0, indices: rows, roots: rowRoots, kind: .convLinear)]
-                + (qkvBias.map { [ParameterSlice($0, axis: 0, indices: rows, roots: rowRoots, kind: .convLinear, isBias: true)] } ?? [])
+            return [ParameterSlice(projWeight, axis: 1, indices: indices, roots: roots, kind: .convLinear)]
+                + ParameterSlice.rows(of: qkvWeight, bias: qkvBias, indices: rows, roots: rowRoots, kind: .convLinear)
         }
     }
 

@@ -9,8 +9,7 @@ extension BatchNorm2d: PrunableLayer {
 
     /// γ, then β (the running statistics are removed with the channel but never scored).
     public func parameterSlices(_ side: ChannelSide, indices: [Int], roots: [Int]) -> [ParameterSlice] {
-        [ParameterSlice(weight, axis: 0, indices: indices, roots: roots, kind: .batchNorm),
-         ParameterSlice(bias, axis: 0, indices: indices, roots: roots, kind: .batchNorm, isBias: true)]
+        ParameterSlice.rows(of: weight, bias: bias, indices: indices, roots: roots, kind: .batchNorm)
     }
 
     public func keepChannels(_ side: ChannelSide, _ indices: [Int]) { keep(channels: indices) }

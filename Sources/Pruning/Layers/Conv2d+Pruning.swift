@@ -26,8 +26,7 @@ extension Conv2d: PrunableLayer {
     public func parameterSlices(_ side: ChannelSide, indices: [Int], roots: [Int]) -> [ParameterSlice] {
         switch side {
         case .out:
-            return [ParameterSlice(weight, axis: 0, indices: indices, roots: roots, kind: .convLinear)]
-                + (bias.map { [ParameterSlice($0, axis: 0, indices: indices, roots: roots, kind: .convLinear, isBias: true)] } ?? [])
+            return ParameterSlice.rows(of: weight, bias: bias, indices: indices, roots: roots, kind: .convLinear)
         case .in:
             return [ParameterSlice(weight, axis: 1, indices: weightColumns(ofInputs: indices), roots: roots, kind: .convLinear,
                                    groups: geometry.groups)]

@@ -8,8 +8,7 @@ extension LayerNormLayer: PrunableLayer {
     public func channelCount(_ side: ChannelSide) -> Int? { side == .inner ? nil : features }
 
     public func parameterSlices(_ side: ChannelSide, indices: [Int], roots: [Int]) -> [ParameterSlice] {
-        [ParameterSlice(weight, axis: 0, indices: indices, roots: roots, kind: .layerNorm),
-         ParameterSlice(bias, axis: 0, indices: indices, roots: roots, kind: .layerNorm, isBias: true)]
+        ParameterSlice.rows(of: weight, bias: bias, indices: indices, roots: roots, kind: .layerNorm)
     }
 
     public func keepChannels(_ side: ChannelSide, _ indices: [Int]) { keep(features: indices) }

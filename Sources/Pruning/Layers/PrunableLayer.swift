@@ -186,6 +186,13 @@ public struct ParameterSlice {
         self.kind = kind; self.isBias = isBias; self.groups = groups
     }
 
+    /// The rows `indices` of `weight` and, when there is one, the same entries of `bias`: what a
+    /// pruned output channel owns in a Conv, a Linear or a norm.
+    static func rows(of weight: Parameter, bias: Parameter?, indices: [Int], roots: [Int], kind: SliceKinds) -> [ParameterSlice] {
+        [ParameterSlice(weight, axis: 0, indices: indices, roots: roots, kind: kind)]
+            + (bias.map { [ParameterSlice($0, axis: 0, indices: indices, roots: roots, kind: kind, isBias: true)] } ?? [])
+    }
+
     /// This slice with only its first `n` entries.
     func prefix(_ n: Int) -> ParameterSlice {
         ParameterSlice(parameter, axis: axis, indices: Array(indices.prefix(n)), roots: Array(roots.prefix(n)),

@@ -47,13 +47,13 @@ struct SweepCommand: ParsableCommand {
         let grid: Grid
         do { grid = try options.makeGrid() } catch { throw CommandFailure(error) }
         let dir = URL(fileURLWithPath: artifacts).standardizedFileURL.path
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw CommandFailure("cannot create --artifacts \(artifacts): \(error.localizedDescription)")
-        }
         let journalPath = dir + "/journal.db"
-        // Unix socket paths are at most 107 bytes (sun_path); say so before any work starts.
+        // Unix socket paths are at most 107 bytes (sun_path); say so before anything is created.
         for socket in [dir + "/workers.ipc", journalPath + ".control"] where socket.utf8.count > 107 {
             throw CommandFailure("--artifacts \(dir): the socket path \(socket) is \(socket.utf8.count) bytes, over the 107 a Unix socket allows; use a shorter directory")
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw CommandFailure("cannot create --artifacts \(artifacts): \(error.localizedDescription)")
         }
         let ids = Set(grid.all.map(\.id))
         let runnable = grid.all.filter { $0.needs.isEmpty }
