@@ -25,6 +25,8 @@ let package = Package(
         // zmq.h is in /usr/include; libzmq's pkg-config Cflags carry -isystem, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Linux calls Swift cannot make directly (variadic prctl) and the OpenMP runtime's C ABI.
         .systemLibrary(name: "CSystem"),
 
@@ -34,7 +36,9 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS", "CSystem"]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Models", dependencies: ["NN", "Experiments"]),
-        .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
+        // JPEG/PNG decoding as Pillow does it, and torchvision's resampling: no tensor engine.
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CZlib"]),
+        .target(name: "Data", dependencies: ["Tensor", "Imaging", "CZlib"]),
         .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"]),
         .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
         .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ",
@@ -53,7 +57,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NN", "Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Models", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Imaging", "CZlib", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench"]),

@@ -7,7 +7,7 @@ import Tensor
 /// `{dtype, shape, data_offsets}` (plus an optional `__metadata__` object of strings), then the
 /// raw little-endian data. Float tensors are read and written as `F32`; `I64` tensors (such as
 /// batch norm's `num_batches_tracked`) are kept as integers. `F64`, `F16` and `BF16` are read and
-/// converted to float32.
+/// converted to float32; `I32`, `I16`, `I8`, `U8` and `BOOL` are read as int64 values.
 public struct SafeTensors {
     public var floats: [String: Tensor] = [:]
     public var integers: [String: (shape: [Int], values: [Int64])] = [:]
@@ -28,6 +28,9 @@ public struct SafeTensors {
         if floats[name] == nil && integers[name] == nil { order.append(name) }
         integers[name] = (shape, values)
     }
+
+    /// Bytes per element of every dtype the reader accepts.
+    static let elementSizes = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
     /// Reads a file; every problem is reported as ``SafeTensorsError`` naming the file.
     public static func read(_ path: String) throws -> SafeTensors {
@@ -63,8 +66,8 @@ public struct SafeTensors {
                   let shape = e["shape"] as? [Int], let off = e["data_offsets"] as? [Int], off.count == 2 else {
                 throw fail("has a malformed entry for tensor '\(name)'")
             }
-            guard let width = ["F32": 4, "I64": 8, "F64": 8, "F16": 2, "BF16": 2][dtype] else {
-                throw fail("stores tensor '\(name)' as \(dtype); expected F32, F64, F16, BF16 or I64")
+            guard let width = Self.elementSizes[dtype] else {
+                throw fail("stores tensor '\(name)' as \(dtype); expected one of \(Self.elementSizes.keys.sorted().joined(separator: ", "))")
             }
             guard shape.allSatisfy({ $0 >= 0 }), off[0] >= 0, off[0] <= off[1], off[1] <= dataSize else {
                 throw fail("has tensor '\(name)' outside the data (offsets \(off), \(dataSize) data bytes; truncated?)")
@@ -84,6 +87,16 @@ public struct SafeTensors {
                 case "I64":
                     let values = (0..<count).map { Int64(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
                     result.set(e.name, integers: values, shape: e.shape)
+                case "I32":
+                    let values = (0..<count).map { Int64(Int32(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+                    result.set(e.name, integers: values, shape: e.shape)
+                case "I16":
+                    let values = (0..<count).map { Int64(Int16(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self))) }
+                    result.set(e.name, integers: values, shape: e.shape)
+                case "I8":
+                    result.set(e.name, integers: (0..<count).map { Int64(src.load(fromByteOffset: $0, as: Int8.self)) }, shape: e.shape)
+                case "U8", "BOOL":
+                    result.set(e.name, integers: (0..<count).map { Int64(src.load(fromByteOffset: $0, as: UInt8.self)) }, shape: e.shape)
                 default:
                     var t = Tensor(uninitializedShape: e.shape)
                     let dst = t.mutablePointer()
