@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Experiments", "Tensor", "NN", "Models", "Data", "Bench", "Pruning", "Cluster", "CSystem",
+                "Experiments", "Tensor", "NN", "Models", "Data", "Imaging", "Bench", "Pruning", "Cluster", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Imaging", "CZlib", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Experiments", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,7 +3,7 @@
 # which fails transiently now and then. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-PACKAGES=(libzmq3-dev libdnnl-dev libopenblas-dev zlib1g-dev libsqlite3-dev pkg-config dataset-fashion-mnist)
+PACKAGES=(libzmq3-dev libdnnl-dev libopenblas-dev zlib1g-dev libsqlite3-dev libjpeg62-turbo-dev libpng-dev pkg-config dataset-fashion-mnist)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,6 +2,7 @@ import Experiments
 import Bench
 import Cluster
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs `prunebench` processes for the cluster integration tests: the binary built next to the
@@ -18,18 +19,7 @@ final class ClusterHarness {
     }
 
     /// The `prunebench` executable of this build.
-    static let binary: String = {
-        if let env = ProcessInfo.processInfo.environment["PRUNEBENCH_BINARY"] { return env }
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                          Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        for b in Bundle.allBundles { candidates.append(b.bundleURL.deletingLastPathComponent()) }
-        for dir in candidates {
-            let p = dir.appendingPathComponent("prunebench").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/prunebench").path
-    }()
+    static var binary: String { Prunebench.binary }
 
     func log(_ name: String) -> String { directory.appendingPathComponent("\(name).log").path }
 
