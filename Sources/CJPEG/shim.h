@@ -111,4 +111,43 @@ static inline void pb_jpeg_decode(const unsigned char *data, unsigned long size,
     result->pixels = pixels;
 }
 
+/// Encodes 8-bit RGB rows as a baseline JPEG of `quality` (libjpeg's defaults otherwise: 4:2:0).
+/// Returns the malloc'd bytes (free them) or NULL with `message`.
+static inline unsigned char *pb_jpeg_encode_rgb(const unsigned char *rgb, int width, int height, int quality,
+                                                unsigned long *out_size, char message[JMSG_LENGTH_MAX]) {
+    struct jpeg_compress_struct cinfo;
+    pb_jpeg_error_mgr jerr;
+    unsigned char *volatile buffer = NULL;
+    unsigned long size = 0;
+    memset(&cinfo, 0, sizeof(cinfo));
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = pb_jpeg_error_exit;
+    jerr.pub.emit_message = pb_jpeg_emit_message;
+    jerr.message = message;
+    if (setjmp(jerr.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buffer);
+        return NULL;
+    }
+    jpeg_create_compress(&cinfo);
+    unsigned char *mem = NULL;
+    jpeg_mem_dest(&cinfo, &mem, &size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * (size_t)width * 3);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    buffer = mem;
+    jpeg_destroy_compress(&cinfo);
+    *out_size = size;
+    return buffer;
+}
+
 #endif

@@ -64,8 +64,18 @@ public struct BatchLoader: Sendable {
         self.seed = seed
         self.dropLast = dropLast
         self.prefetch = prefetch
+        if dataset.files != nil && transform.pipeline == nil {
+            throw .invalidConfiguration("\(dataset.name) holds image files: its transform must name an image pipeline")
+        }
+        if dataset.files == nil && transform.pipeline != nil {
+            throw .invalidConfiguration("\(dataset.name) is held in memory: image pipelines apply to image files only")
+        }
         self.transform = try ImageTransform(transform, channels: dataset.channels, height: dataset.height,
                                             width: dataset.width)
+        if let side = transform.pipeline?.outputSize, [dataset.channels, dataset.height, dataset.width] != [3, side, side] {
+            throw .invalidConfiguration("\(dataset.name) is declared \(dataset.channels)x\(dataset.height)x\(dataset.width), "
+                + "pipeline \(transform.pipeline!.rawValue) gives 3x\(side)x\(side)")
+        }
     }
 
     /// Batches in one epoch.
@@ -113,9 +123,11 @@ public struct BatchLoader: Sendable {
     }
 
     /// Builds batch number `number` of `epoch` synchronously, given that epoch's ``order(epoch:)``.
-    public func batch(_ number: Int, epoch: Int, order: [Int]) -> Batch {
+    ///
+    /// - Throws: for a file-backed set, the first image of the batch that cannot be decoded.
+    public func batch(_ number: Int, epoch: Int, order: [Int]) throws(DatasetError) -> Batch {
         precondition(number >= 0 && number < batchesPerEpoch, "batch \(number) of \(batchesPerEpoch)")
-        return makeBatch(number, epoch: epoch, order: order, cancel: nil)!
+        return try makeBatch(number, epoch: epoch, order: order, cancel: nil)!
     }
 
     /// The batches of epoch `epoch`, for `for batch in loader.epoch(e) { ... }`. With
@@ -124,9 +136,12 @@ public struct BatchLoader: Sendable {
     public func epoch(_ epoch: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch) }
 
     /// Builds one batch; nil if `cancel` was raised meanwhile.
-    func makeBatch(_ number: Int, epoch: Int, order: [Int], cancel: CancelFlag?) -> Batch? {
+    func makeBatch(_ number: Int, epoch: Int, order: [Int], cancel: CancelFlag?) throws(DatasetError) -> Batch? {
         let start = number * batchSize
         let indices = Array(order[start ..< min(start + batchSize, order.count)])
+        if let files = dataset.files, let pipeline = transform.config.pipeline {
+            return try decodeBatch(indices, files: files, pipeline: pipeline, epoch: epoch, cancel: cancel)
+        }
         let t = transform
         var images = Tensor(uninitializedShape: [indices.count] + sampleShape)
         let out = images.mutablePointer()
@@ -148,25 +163,37 @@ public struct BatchLoader: Sendable {
     }
 }
 
-/// The batches of one epoch; see ``BatchLoader/epoch(_:)``.
+/// The batches of one epoch; see ``BatchLoader/epoch(_:)``. Iteration ends early when an image
+/// file cannot be decoded: call ``checkCompleted()`` after the loop.
 public struct EpochBatches: Sequence, Sendable {
     /// The loader.
     public let loader: BatchLoader
     /// The epoch number.
     public let epoch: Int
+    let failure = FailureBox()
+
+    init(loader: BatchLoader, epoch: Int) { self.loader = loader; self.epoch = epoch }
 
     /// Starts the epoch (and, with prefetching, building its first batch).
-    public func makeIterator() -> BatchIterator { BatchIterator(loader: loader, epoch: epoch) }
+    public func makeIterator() -> BatchIterator { BatchIterator(loader: loader, epoch: epoch, failure: failure) }
 
-    /// Number of batches.
-    public var underestimatedCount: Int { loader.batchesPerEpoch }
+    /// Throws the error that ended the iteration early, if one did.
+    public func checkCompleted() throws(DatasetError) {
+        if let error = failure.error { throw error }
+    }
+
+    /// Number of batches; 0 for a file-backed set, whose epoch can end early at a bad file
+    /// (`Sequence.map` force-unwraps the first `underestimatedCount` elements).
+    public var underestimatedCount: Int { loader.dataset.files == nil ? loader.batchesPerEpoch : 0 }
 }
 
 /// Iterates over the batches of one epoch, building the next batch in the background.
 public struct BatchIterator: IteratorProtocol {
     private let state: IteratorState
 
-    init(loader: BatchLoader, epoch: Int) { state = IteratorState(loader: loader, epoch: epoch) }
+    init(loader: BatchLoader, epoch: Int, failure: FailureBox) {
+        state = IteratorState(loader: loader, epoch: epoch, failure: failure)
+    }
 
     /// The next batch, or nil at the end of the epoch.
     public mutating func next() -> Batch? { state.next() }
@@ -179,19 +206,26 @@ final class CancelFlag: Sendable {
     func raise() { raised.store(true, ordering: .relaxed) }
 }
 
+/// The first error of an epoch's iteration.
+final class FailureBox: Sendable {
+    private let stored = Mutex<DatasetError?>(nil)
+    var error: DatasetError? { stored.withLock { $0 } }
+    func record(_ error: DatasetError) { stored.withLock { if $0 == nil { $0 = error } } }
+}
+
 /// A batch being built on the prefetch queue.
 private final class PendingBatch: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private let result = Mutex<Batch?>(nil)
+    private let result = Mutex<Result<Batch?, DatasetError>>(.success(nil))
 
-    func fulfil(_ batch: Batch?) {
+    func fulfil(_ batch: Result<Batch?, DatasetError>) {
         result.withLock { $0 = batch }
         done.signal()
     }
 
-    func wait() -> Batch? {
+    func wait() -> Result<Batch?, DatasetError> {
         done.wait()
-        return result.withLock { $0.take() }
+        return result.withLock { $0 }
     }
 }
 
@@ -205,12 +239,14 @@ private final class IteratorState {
     let order: [Int]
     let batchCount: Int
     let cancel = CancelFlag()
+    let failure: FailureBox
     var nextNumber = 0
     var pending: PendingBatch?
 
-    init(loader: BatchLoader, epoch: Int) {
+    init(loader: BatchLoader, epoch: Int, failure: FailureBox) {
         self.loader = loader
         self.epoch = epoch
+        self.failure = failure
         self.order = loader.order(epoch: epoch)
         self.batchCount = loader.batchesPerEpoch
         schedule(0)
@@ -223,18 +259,25 @@ private final class IteratorState {
         let job = PendingBatch()
         let (loader, epoch, order, cancel) = (self.loader, self.epoch, self.order, self.cancel)
         prefetchQueue.async {
-            job.fulfil(loader.makeBatch(number, epoch: epoch, order: order, cancel: cancel))
+            job.fulfil(Result { () throws(DatasetError) in try loader.makeBatch(number, epoch: epoch, order: order, cancel: cancel) })
         }
         pending = job
     }
 
     func next() -> Batch? {
-        guard nextNumber < batchCount else { return nil }
+        guard nextNumber < batchCount, failure.error == nil else { return nil }
         let number = nextNumber
         let ready = pending?.wait()
         pending = nil
         nextNumber += 1
-        schedule(nextNumber)
-        return ready ?? loader.makeBatch(number, epoch: epoch, order: order, cancel: nil)
+        do throws(DatasetError) {
+            var batch = try ready?.get()
+            if batch == nil { batch = try loader.makeBatch(number, epoch: epoch, order: order, cancel: nil) }
+            schedule(nextNumber)
+            return batch
+        } catch {
+            failure.record(error)
+            return nil
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which part of a data set to load.
 public enum Split: String, Sendable, CaseIterable {
     /// The training images.
@@ -6,15 +8,21 @@ public enum Split: String, Sendable, CaseIterable {
     case test
 }
 
-/// A labelled image classification data set held in memory as compact bytes.
+/// A labelled image classification data set: held in memory as compact bytes, or as a list of
+/// image files decoded when a batch needs them.
 ///
-/// Images are stored as `UInt8` in `[count, channels, height, width]` order (channel-planar, as
-/// the IDX and CIFAR files hold them); ``BatchLoader`` turns them into float batches.
+/// In memory, images are stored as `UInt8` in `[count, channels, height, width]` order
+/// (channel-planar, as the IDX and CIFAR files hold them). A file-backed set (``files`` not nil,
+/// ``pixels`` empty) has images of any size; its transform names an ``ImagePipeline`` that
+/// makes them one size, and `channels`/`height`/`width` are that pipeline's output.
+/// ``BatchLoader`` turns either kind into float batches.
 public struct Dataset: Sendable {
     /// A short name, such as `"fashion-mnist/train"`.
     public let name: String
-    /// All pixels, `[count, channels, height, width]`, row-major.
+    /// All pixels, `[count, channels, height, width]`, row-major (empty when file-backed).
     public let pixels: [UInt8]
+    /// The image file of each sample, when the set is file-backed.
+    public let files: [String]?
     /// One label per image, each in `0..<classCount`.
     public let labels: [Int32]
     /// Channels per image (1 for grey scale, 3 for RGB).
@@ -68,10 +76,56 @@ public struct Dataset: Sendable {
                   width: width, classCount: classCount, classNames: classNames)
     }
 
+    /// A file-backed data set: the samples of an image folder, to be transformed by a pipeline
+    /// giving `channels` x `height` x `width` images.
+    ///
+    /// Its fingerprint covers each file's path relative to the folder, its size in bytes and its
+    /// label (not the bytes: hashing a million JPEGs per run would cost minutes), so a renamed,
+    /// relabelled, added or resized file changes it.
+    public init(name: String, folder: ImageFolder, channels: Int = 3, height: Int = 224, width: Int = 224) {
+        self.name = name
+        self.pixels = []
+        self.files = folder.samples.map(\.path)
+        self.labels = folder.samples.map(\.label)
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.classCount = folder.classes.count
+        self.classNames = folder.classes
+        var h = FNV1a()
+        h.add(littleEndian: UInt64(folder.count))
+        for sample in folder.samples {
+            let relative = Array(sample.path.dropFirst(folder.root.count).utf8)
+            relative.withUnsafeBufferPointer { h.add($0) }
+            let size = (try? FileManager.default.attributesOfItem(atPath: sample.path)[.size] as? Int) ?? -1
+            h.add(littleEndian: UInt64(bitPattern: Int64(size)))
+            h.add(littleEndian32: UInt32(bitPattern: sample.label))
+        }
+        let digits = String(h.value, radix: 16)
+        self.fingerprint = "files-" + String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Samples `indices` of the file-backed set `parent`; the fingerprint covers the parent's
+    /// and the indices.
+    private init(name: String, selecting indices: [Int], of parent: Dataset) {
+        self.name = name
+        self.pixels = []
+        self.files = indices.map { parent.files![$0] }
+        self.labels = indices.map { parent.labels[$0] }
+        (channels, height, width) = (parent.channels, parent.height, parent.width)
+        (classCount, classNames) = (parent.classCount, parent.classNames)
+        var h = FNV1a()
+        Array(parent.fingerprint.utf8).withUnsafeBufferPointer { h.add($0) }
+        for i in indices { h.add(littleEndian: UInt64(i)) }
+        let digits = String(h.value, radix: 16)
+        self.fingerprint = "files-" + String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
     init(unchecked name: String, pixels: [UInt8], labels: [Int32], channels: Int, height: Int,
          width: Int, classCount: Int, classNames: [String]) {
         self.name = name
         self.pixels = pixels
+        self.files = nil
         self.labels = labels
         self.channels = channels
         self.height = height
@@ -82,8 +136,9 @@ public struct Dataset: Sendable {
                                                height: height, width: width)
     }
 
-    /// The pixels of image `index`, `[channels, height, width]`.
+    /// The pixels of image `index`, `[channels, height, width]` (in-memory sets only).
     public func image(_ index: Int) -> ArraySlice<UInt8> {
+        precondition(files == nil, "\(name) is file-backed: decode its files")
         precondition(index >= 0 && index < count, "image \(index) out of range 0..<\(count)")
         return pixels[index * sampleSize ..< (index + 1) * sampleSize]
     }
@@ -91,6 +146,9 @@ public struct Dataset: Sendable {
     /// The images at `indices`, in that order, as a new data set named `name[subset]`.
     /// Indices must be in `0..<count` (a programming error otherwise).
     public func subset(_ indices: [Int]) -> Dataset {
+        if files != nil {
+            return Dataset(name: name + "[subset]", selecting: indices, of: self)
+        }
         let size = sampleSize
         var newPixels = [UInt8]()
         newPixels.reserveCapacity(indices.count * size)
@@ -108,6 +166,7 @@ public struct Dataset: Sendable {
     public func prefix(_ n: Int) -> Dataset {
         let k = max(0, min(n, count))
         if k == count { return self }
+        if files != nil { return Dataset(name: name + "[:\(k)]", selecting: Array(0 ..< k), of: self) }
         return Dataset(unchecked: name + "[:\(k)]", pixels: Array(pixels[0 ..< k * sampleSize]),
                        labels: Array(labels[0 ..< k]), channels: channels, height: height, width: width,
                        classCount: classCount, classNames: classNames)

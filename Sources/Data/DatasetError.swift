@@ -1,3 +1,5 @@
+import Imaging
+
 /// Why a data set could not be read. Every message names the file and says what was expected.
 ///
 /// Loaders throw these for anything wrong with the files on disk; they never trap on bad input.
@@ -25,6 +27,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A data set or transform was built with inconsistent parameters (a programming error that
     /// is reported rather than trapped, so a command-line tool can print it).
     case invalidConfiguration(String)
+    /// An image file of a file-backed set could not be decoded.
+    case image(ImageError)
 
     /// A one-line message naming the file and what was expected.
     public var description: String {
@@ -53,6 +57,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): size \(size) bytes is not a multiple of the \(recordSize)-byte CIFAR record"
         case let .invalidConfiguration(message):
             return "invalid data configuration: \(message)"
+        case let .image(error):
+            return error.description
         }
     }
 }

@@ -20,10 +20,12 @@ public protocol ImageSamples: Sendable {
 
 extension Dataset: ImageSamples {
     public func label(_ index: Int) -> Int32 { labels[index] }
-    public func origin(_ index: Int) -> String { "\(name)[\(index)]" }
+    public func origin(_ index: Int) -> String { files?[index] ?? "\(name)[\(index)]" }
 
-    /// Image `index` as RGB: channel-planar bytes interleaved, a single channel replicated.
+    /// Image `index` as RGB: its file decoded, or the channel-planar bytes interleaved (a single
+    /// channel replicated).
     public func image(_ index: Int) throws(ImageError) -> RGBImage {
+        if let files { return try ImageDecoder.decode(contentsOf: files[index]) }
         let plane = height * width
         let src: ArraySlice<UInt8> = pixels[index * sampleSize ..< (index + 1) * sampleSize]
         var out = [UInt8](repeating: 0, count: plane * 3)

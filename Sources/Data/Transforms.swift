@@ -43,6 +43,15 @@ public struct TransformConfig: Sendable, Equatable {
     /// Channels of the output; nil keeps the data set's. A 1-channel source can be replicated to
     /// any count (3 for models expecting RGB); otherwise it must equal the source's.
     public var outputChannels: Int?
+    /// For file-backed data sets: the pipeline that decodes files become tensors through (its
+    /// own crop, flip and normalisation; the fields above do not apply).
+    public var pipeline: ImagePipeline?
+
+    /// The transform of decoded image files: `pipeline` does everything.
+    public init(pipeline: ImagePipeline) {
+        self.init()
+        self.pipeline = pipeline
+    }
 
     /// A transform; the defaults only scale pixels to [0, 1].
     public init(mean: [Float] = [0], std: [Float] = [1], cropPadding: Int = 0, horizontalFlip: Bool = false,
@@ -56,7 +65,7 @@ public struct TransformConfig: Sendable, Equatable {
     }
 
     /// Whether the transform draws random numbers (crop or flip enabled).
-    public var isRandom: Bool { cropPadding > 0 || horizontalFlip }
+    public var isRandom: Bool { pipeline?.isRandom ?? (cropPadding > 0 || horizontalFlip) }
 
     /// Fashion-MNIST normalisation; with `augment`, random crop with padding 2 (of 28) and
     /// horizontal flip. `resizeTo` upsamples (bilinear) for models built for larger inputs;
@@ -124,6 +133,14 @@ public struct ImageTransform: Sendable {
             throw .invalidConfiguration("resize to \(r.height)x\(r.width)")
         }
         self.config = config
+        if let pipeline = config.pipeline {
+            // Decoded files: the pipeline makes every image its output size, in RGB.
+            let side = pipeline.outputSize ?? height
+            (inputChannels, inputHeight, inputWidth) = (3, side, side)
+            (outputHeight, outputWidth, outputChannels) = (side, side, 3)
+            (lut, rows, cols) = ([], [], [])
+            return
+        }
         (inputChannels, inputHeight, inputWidth) = (channels, height, width)
         (outputHeight, outputWidth, outputChannels) = (config.resize?.height ?? height, config.resize?.width ?? width, outC)
         var lut = [Float](repeating: 0, count: channels * 256)

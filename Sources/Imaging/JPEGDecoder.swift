@@ -43,3 +43,24 @@ enum JPEGDecoder {
         return RGBImage(width: w, height: h, pixels: out)
     }
 }
+
+/// Writes 8-bit RGB images as baseline JPEG files (test data, example folders).
+public enum JPEGEncoder {
+    /// The JPEG bytes of `image` at `quality` (1...100; libjpeg's 4:2:0 chroma subsampling).
+    public static func encode(_ image: RGBImage, quality: Int = 90) throws(ImageError) -> Data {
+        var size: UInt = 0
+        var message = [CChar](repeating: 0, count: Int(JMSG_LENGTH_MAX))
+        let bytes = image.pixels.withUnsafeBufferPointer { px in
+            message.withUnsafeMutableBufferPointer { msg in
+                pb_jpeg_encode_rgb(px.baseAddress, Int32(image.width), Int32(image.height), Int32(min(max(quality, 1), 100)),
+                                   &size, msg.baseAddress)
+            }
+        }
+        guard let bytes else {
+            throw .corrupt(path: "<jpeg encoder>", format: "JPEG",
+                           reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        defer { free(bytes) }
+        return Data(bytes: bytes, count: Int(size))
+    }
+}

@@ -65,7 +65,7 @@ enum PNGDecoder {
     }
 }
 
-/// Writes 8-bit RGB images as PNG files (for previews).
+/// Writes 8-bit RGB images as PNG files (previews, test data).
 public enum PNGEncoder {
     /// The PNG bytes of `image`.
     public static func encode(_ image: RGBImage) throws(ImageError) -> Data {

@@ -85,7 +85,7 @@ public final class Pruner {
 
     /// Runs one pruning step; returns the records of the groups it applied.
     @discardableResult
-    public func step() -> [PruningRecord] {
+    public func step() throws -> [PruningRecord] {
         stepsTaken += 1
         guard stepsTaken <= config.iterativeSteps else { return [] }
         let ratio = ratio(atStep: stepsTaken)
@@ -93,7 +93,7 @@ public final class Pruner {
             guard let calibration else {
                 preconditionFailure("pruning: criterion '\(criterion.name)' needs calibration data (Pruner.calibration)")
             }
-            criterion.prepare(graph: graph, batches: calibration(stepsTaken))
+            criterion.prepare(graph: graph, batches: try calibration(stepsTaken))
         }
         defer { criterion.releaseCalibration() }
 
@@ -174,7 +174,7 @@ public final class Pruner {
         let start = ContinuousClock.now
         for _ in 0..<config.iterativeSteps {
             let t0 = ContinuousClock.now
-            step()
+            try step()
             let dt = ContinuousClock.now - t0
             times.append(Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18)
             if let target = config.targetSpeedup {

@@ -130,7 +130,7 @@ final class PruningPropertyTests: XCTestCase {
             let pruner = try Pruner(model: model, config: config)
             let initial = try DependencyGraph(model: make())
             for _ in 0..<3 {
-                pruner.step()
+                try pruner.step()
                 for node in 1..<model.nodes.count {
                     for side in [ChannelSide.out, .in] {
                         let t = PruningTarget(node: node, side: side)

@@ -127,7 +127,7 @@ final class ViTPruningTests: XCTestCase {
         let config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.5, ignoredLayers: ["head"])
         let pruner = try Pruner(model: model, config: config)
         let macs0 = try model.counts().macs
-        let records = pruner.step()
+        let records = try pruner.step()
         XCTAssertFalse(records.isEmpty)
         let y = model(x)
         XCTAssertEqual(y.shape, [2, 10])
@@ -231,7 +231,7 @@ final class ViTPruningTests: XCTestCase {
         let model = Self.makeModel()
         let config = PruningConfig(importance: .l2, globalPruning: true, pruningRatio: 0.5, iterativeSteps: 2, ignoredLayers: ["head"])
         let pruner = try Pruner(model: model, config: config)
-        pruner.step(); pruner.step()
+        try pruner.step(); try pruner.step()
         XCTAssertTrue(pruner.history.contains { $0.root.hasSuffix(".attn.proj") && !$0.isOut })
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pruned-vit-\(UUID().uuidString).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -9,8 +9,8 @@ extension BatchLoader {
     public func calibrationSource(batches: Int = 10) -> CalibrationSource {
         { step in
             let order = self.order(epoch: step)
-            return (0..<min(batches, self.batchesPerEpoch)).map { n in
-                let b = self.batch(n, epoch: step, order: order)
+            return try (0..<min(batches, self.batchesPerEpoch)).map { n in
+                let b = try self.batch(n, epoch: step, order: order)
                 return CalibrationBatch(images: b.images, labels: b.labels)
             }
         }

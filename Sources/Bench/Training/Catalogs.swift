@@ -1,3 +1,4 @@
+import Foundation
 import Experiments
 import Data
 import Models
@@ -6,12 +7,17 @@ import NN
 /// How the engine loads each data set.
 public enum DatasetCatalog {
     /// The data sets that can be loaded today.
-    public static let loadable: [DatasetName] = [.fashionMNIST, .cifar10, .cifar100]
+    public static let loadable: [DatasetName] = [.fashionMNIST, .cifar10, .cifar100, .imagenet]
 
-    /// Train and test splits, optionally truncated to their first images.
+    /// Train and test splits, optionally limited to some of their images: the first N of an
+    /// in-memory set; N spread evenly over a file-backed set (sample `i * count / N`), whose
+    /// samples are sorted by class, so that every class stays represented.
     public static func load(_ name: DatasetName, directory: String?, trainLimit: Int? = nil, testLimit: Int? = nil) throws
         -> (train: Dataset, test: Dataset) {
-        func limit(_ d: Dataset, _ n: Int?) -> Dataset { n.map { d.subset(Array(0..<min($0, d.count))) } ?? d }
+        func limit(_ d: Dataset, _ n: Int?) -> Dataset {
+            guard let n, n < d.count else { return d }
+            return d.subset(d.files == nil ? Array(0..<n) : (0..<n).map { $0 * d.count / n })
+        }
         switch name {
         case .fashionMNIST:
             return (limit(try FashionMNIST.load(split: .train, dataDirectory: directory), trainLimit),
@@ -22,7 +28,20 @@ public enum DatasetCatalog {
         case .cifar100:
             return (limit(try CIFAR.loadCIFAR100(split: .train, dataDirectory: directory), trainLimit),
                     limit(try CIFAR.loadCIFAR100(split: .test, dataDirectory: directory), testLimit))
-        case .imagenet, .coco:
+        case .imagenet:
+            guard let directory else {
+                throw TrainingError("data set 'imagenet' needs its folder (--data-dir, or the sweep's path): DIR/train and DIR/val, one subfolder per class")
+            }
+            func split(_ s: String) throws -> Dataset {
+                let root = (directory as NSString).appendingPathComponent(s)
+                return Dataset(name: "imagenet/\(s)", folder: try ImageFolder(root: root))
+            }
+            let (train, val) = (try split("train"), try split("val"))
+            guard train.classNames == val.classNames else {
+                throw TrainingError("\(directory): train/ has \(train.classCount) classes and val/ \(val.classCount), or their names differ; expected the same class folders")
+            }
+            return (limit(train, trainLimit), limit(val, testLimit))
+        case .coco:
             throw TrainingError("data set '\(name.rawValue)' cannot be loaded yet; loadable: \(loadable.map(\.rawValue).joined(separator: ", "))")
         }
     }
@@ -32,7 +51,8 @@ public enum DatasetCatalog {
         switch name {
         case .cifar10: .cifar10(augment: augment)
         case .cifar100: .cifar100(augment: augment)
-        case .fashionMNIST, .imagenet, .coco: .fashionMNIST(augment: augment)
+        case .imagenet: TransformConfig(pipeline: augment ? .imagenetTrain : .imagenetEval)
+        case .fashionMNIST, .coco: .fashionMNIST(augment: augment)
         }
     }
 }

@@ -110,7 +110,8 @@ public final class Trainer {
         for epoch in 1...max(config.epochs, 1) where config.epochs > 0 {
             let epochStart = Date()
             var lossSum = 0.0, correct = 0, seen = 0
-            for (b, batch) in loader.epoch(epoch - 1).enumerated() {
+            let batches = loader.epoch(epoch - 1)
+            for (b, batch) in batches.enumerated() {
                 optimizer.learningRate = schedule.learningRate(step: globalStep)
                 let r = step.run(model: model, optimizer: &optimizer, images: batch.images, labels: batch.labels, context: &context)
                 guard r.loss.isFinite else { throw TrainingError("loss became \(r.loss) at epoch \(epoch), batch \(b + 1)") }
@@ -120,6 +121,7 @@ public final class Trainer {
                 report(.batch(epoch: epoch, batch: b + 1, batches: stepsPerEpoch, loss: lossSum / Double(seen),
                               imagesPerSecond: Double(seen) / max(elapsed, 1e-9)))
             }
+            try batches.checkCompleted()
             regularizer?.epochEnded()
             let trainSeconds = Date().timeIntervalSince(epochStart)
             let (testLoss, testAccuracy) = try evaluate()
@@ -165,11 +167,13 @@ public enum Evaluation {
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: false, transform: transform)
         var context = ForwardContext(training: false)
         var lossSum = 0.0, correct = 0
-        for batch in loader.epoch(0) {
+        let batches = loader.epoch(0)
+        for batch in batches {
             let logits = model.forward(batch.images, context: &context)
             lossSum += CrossEntropy.lossAndGradient(logits: logits, targets: batch.labels).loss * Double(batch.count)
             correct += Accuracy.correct(logits: logits, targets: batch.labels)
         }
+        try batches.checkCompleted()
         return (lossSum / Double(dataset.count), Double(correct) / Double(dataset.count))
     }
 }

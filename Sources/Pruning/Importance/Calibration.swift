@@ -23,7 +23,8 @@ public struct CalibrationBatch: Sendable {
 /// The calibration set of a pruning run (pruningbench.md §4.1): called by ``Pruner/step()``
 /// with the step index (1-based) right before the step scores its groups. The benchmark draws
 /// 10 training mini-batches afresh for every step from an RNG stream seeded by (seed, step).
-public typealias CalibrationSource = (_ step: Int) -> [CalibrationBatch]
+/// It throws when the data cannot be read (an image file that does not decode).
+public typealias CalibrationSource = (_ step: Int) throws -> [CalibrationBatch]
 
 /// A graph executor for calibration: the model's forward/backward without ReLU fusion, with
 /// per-node observers (Torch-Pruning's forward and backward hooks).

@@ -20,7 +20,8 @@ struct DatasetCommand: ParsableCommand {
           prunebench dataset --format fashion-mnist --split test --limit 32 --preview fashion.png
         imagefolder: DIR (or DIR/SPLIT when it exists) holds one folder per class, listed as torchvision's ImageFolder does.
         coco: DIR/annotations/instances_SPLIT.json with images in DIR/SPLIT (or DIR/instances.json with DIR/images).
-        --dump writes x [N, C, H, W] float32 and y [N] int64 in sample order; --preview a labelled grid of what the model sees.
+        --dump writes x [N, C, H, W] float32 and y [N] int64 in sample order; --preview a labelled grid of what the model sees;
+        --write-imagefolder writes the samples as JPEG class folders (an ImageNet-style stand-in from Fashion-MNIST, say).
         """
     )
 
@@ -37,6 +38,7 @@ struct DatasetCommand: ParsableCommand {
     @Option(help: "Seed of the random transforms.") var seed: UInt64 = 0
     @Option(help: "Write the transformed samples as a safetensors file (x, y).") var dump: String?
     @Option(help: "Write a labelled PNG grid of the first (up to 64) transformed samples.") var preview: String?
+    @Option(help: "Write the (first --limit) samples as an image folder of JPEG files under this directory.") var writeImagefolder: String?
     @Option(help: "Threads decoding in parallel (default: one per core).") var threads: Int?
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -84,6 +86,10 @@ struct DatasetCommand: ParsableCommand {
             do { try PNGEncoder.encode(ImageGrid.compose(shown, captions: captions)).write(to: URL(fileURLWithPath: preview)) }
             catch { throw CommandFailure("\(preview): cannot write the preview: \(error)") }
             summary.preview = preview
+        }
+        if failures.isEmpty, let target = writeImagefolder {
+            do { try ImageFolderWriter.write(samples, count: n, to: target) } catch { throw CommandFailure(error) }
+            print("wrote \(n) images as JPEG class folders under \(target)")
         }
         try finish(summary)
     }
