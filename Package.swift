@@ -35,10 +35,12 @@ let package = Package(
                                                     .product(name: "Yams", package: "Yams")]),
         .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS", "CSystem"]),
         .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "Models", dependencies: ["NN", "Experiments"]),
+        .target(name: "Models", dependencies: ["NN", "Experiments", "TorchCheckpoint"]),
         // JPEG/PNG decoding as Pillow does it, and torchvision's resampling: no tensor engine.
         .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CZlib"]),
         .target(name: "Data", dependencies: ["Tensor", "Imaging", "CZlib"]),
+        // torch.save files (zip and legacy) through a pickle reader that executes nothing.
+        .target(name: "TorchCheckpoint", dependencies: ["CZlib"]),
         .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"]),
         .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
         .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ",
@@ -47,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Experiments", "Tensor", "NN", "Models", "Data", "Imaging", "Bench", "Pruning", "Cluster", "CSystem",
+                "Experiments", "Tensor", "NN", "Models", "Data", "Imaging", "TorchCheckpoint", "Bench", "Pruning", "Cluster", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Imaging", "CZlib", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Experiments", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],

@@ -12,7 +12,7 @@ struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Speed measurements: training throughput, GEMM, pruning and regularization timings (use a release build).",
-        subcommands: [TrainThroughput.self, GEMMThroughput.self, PruneTiming.self, RegularizeTiming.self, ClusterTiming.self]
+        subcommands: [TrainThroughput.self, DataThroughput.self, GEMMThroughput.self, PruneTiming.self, RegularizeTiming.self, ClusterTiming.self]
     )
 }
 
