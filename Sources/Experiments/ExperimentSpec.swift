@@ -30,13 +30,17 @@ public struct ExperimentSpec: Codable, Equatable, Sendable {
     /// The profile's resolved settings that this experiment uses.
     public var settings: ExperimentSettings
     public var seed: Int
+    /// A pretrain experiment that imports given weights instead of training: the weights file's
+    /// SHA-256, so other weights make another experiment. Nil (and absent from the canonical
+    /// JSON, keeping every other ID unchanged) for trained bases and pruning experiments.
+    public var weights: WeightsRef?
 
     public init(kind: Kind, task: Task, model: ModelSpec, dataset: DatasetRef, method: String? = nil, scheme: Scheme? = nil,
                 speedup: Double? = nil, leaderboard: String? = nil, base: String? = nil, profile: String,
-                settings: ExperimentSettings, seed: Int) {
+                settings: ExperimentSettings, seed: Int, weights: WeightsRef? = nil) {
         self.kind = kind; self.task = task; self.model = model; self.dataset = dataset; self.method = method
         self.scheme = scheme; self.speedup = speedup; self.leaderboard = leaderboard; self.base = base
-        self.profile = profile; self.settings = settings; self.seed = seed
+        self.profile = profile; self.settings = settings; self.seed = seed; self.weights = weights
     }
 
     /// The canonical JSON text: sorted keys, no whitespace, canonical numbers.
@@ -52,6 +56,12 @@ public struct ExperimentSpec: Codable, Equatable, Sendable {
         }
         return "pretrain/\(dataset.role)/\(model.arch)-\(model.variant ?? "")"
     }
+}
+
+/// Pretrained weights by content: the SHA-256 (hex) of the file's bytes.
+public struct WeightsRef: Codable, Equatable, Sendable {
+    public var sha256: String
+    public init(sha256: String) { self.sha256 = sha256 }
 }
 
 /// A pruning scheme (pruningbench.md §6).
@@ -158,14 +168,18 @@ public struct Experiment: Codable, Equatable, Sendable {
     public var needs: [String]
     /// Where the data lives on this machine, from the sweep (not part of the identity).
     public var datasetPath: String?
+    /// Where the pretrained weights file of a ``ExperimentSpec/weights`` base lives, from the
+    /// sweep (not part of the identity: the spec holds the file's digest, checked before use).
+    public var weightsPath: String?
     /// Expected duration in arbitrary units (``ExperimentCost``), set when the grid is costed;
     /// not part of the identity and not encoded.
     public var cost: Double?
 
-    enum CodingKeys: String, CodingKey { case id, name, spec, needs, datasetPath = "dataset_path" }
+    enum CodingKeys: String, CodingKey { case id, name, spec, needs, datasetPath = "dataset_path", weightsPath = "weights_path" }
 
-    public init(spec: ExperimentSpec, needs: [String] = [], datasetPath: String? = nil, cost: Double? = nil) {
+    public init(spec: ExperimentSpec, needs: [String] = [], datasetPath: String? = nil, weightsPath: String? = nil, cost: Double? = nil) {
         self.spec = spec; self.id = spec.id; self.name = spec.readableName; self.needs = needs; self.datasetPath = datasetPath
+        self.weightsPath = weightsPath
         self.cost = cost
     }
 }

@@ -55,9 +55,17 @@ public struct Grid: Sendable {
                   filter.schemes.isEmpty || filter.schemes.contains(board.scheme) else { continue }
             let needs = Array(Set(dataset.needs + model.needs)).sorted()
             let modelSpec = model.needs.isEmpty ? Self.scaled(model.spec, by: prof.widthScale) : model.spec
+            // Pretrained weights replace the pretrain recipe where the model keeps its width.
+            let weights = modelSpec == model.spec ? try model.weights.map { file in
+                guard let digest = try? ContentDigest.file(atPath: file) else {
+                    throw SweepError("\(sweep.name): models.\(board.model).weights: '\(file)' cannot be read (a safetensors or torch.save file)")
+                }
+                return (file, WeightsRef(sha256: digest))
+            } : nil
             for seed in 0..<seeds {
                 let base = ExperimentSpec(kind: .pretrain, task: board.task, model: modelSpec, dataset: dataset.ref, profile: profileName,
-                                          settings: ExperimentSettings(pretrain: recipe.pretrain, data: recipe.data), seed: seed)
+                                          settings: ExperimentSettings(pretrain: weights == nil ? recipe.pretrain : nil, data: recipe.data),
+                                          seed: seed, weights: weights?.1)
                 let baseID = base.id
                 var used = false
                 for speedup in board.speedups where filter.speedups.isEmpty || filter.speedups.contains(speedup) {
@@ -73,7 +81,7 @@ public struct Grid: Sendable {
                     }
                 }
                 if used, pretrainIDs.insert(baseID).inserted {
-                    pretrain.append(Experiment(spec: base, needs: needs, datasetPath: dataset.path))
+                    pretrain.append(Experiment(spec: base, needs: needs, datasetPath: dataset.path, weightsPath: weights?.0))
                 }
             }
         }

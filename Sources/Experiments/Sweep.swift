@@ -14,6 +14,9 @@ public struct Sweep: Sendable, Equatable {
     public struct Model: Sendable, Equatable {
         public var spec: ModelSpec
         public var needs: [String]
+        /// Pretrained weights (safetensors or a torch.save file) to start from instead of the
+        /// pretrain recipe, in profiles that keep the model's width (width_scale 1).
+        public var weights: String?
     }
 
     /// The settings of one task family (§10) within a profile.
@@ -56,6 +59,21 @@ public struct Sweep: Sendable, Equatable {
             throw SweepError("\(path): cannot read the sweep file (\(error.localizedDescription))")
         }
         return try parse(yaml: text, source: path)
+    }
+
+    /// Points sweep models at pretrained weights files (`MODEL=FILE`, as `--weights` takes them),
+    /// overriding the sweep's own `weights` fields.
+    public mutating func setWeights(_ assignments: [String]) throws {
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "="), eq != a.startIndex, a.index(after: eq) != a.endIndex else {
+                throw SweepError("--weights: '\(a)' is not MODEL=FILE")
+            }
+            let key = String(a[..<eq]), file = String(a[a.index(after: eq)...])
+            guard models[key] != nil else {
+                throw SweepError("--weights: '\(key)' is not a model of sweep \(name) (\(models.keys.sorted().joined(separator: ", ")))")
+            }
+            models[key]!.weights = file
+        }
     }
 
     /// Parses and validates sweep YAML; `source` names the file in errors.
@@ -194,7 +212,7 @@ private struct SweepParser {
         for (key, node) in try namedMapping(top["models"]!, "models") {
             let f = "models.\(key)"
             let m = try mapping(node, f, required: ["arch", "input_shape", "num_classes"],
-                                optional: ["variant", "width", "patch_size", "embed_dim", "depth", "num_heads", "mlp_hidden", "needs"])
+                                optional: ["variant", "width", "patch_size", "embed_dim", "depth", "num_heads", "mlp_hidden", "needs", "weights"])
             let shape = try list(m["input_shape"]!, "\(f).input_shape").enumerated().map { try int($1, "\(f).input_shape[\($0)]") }
             var spec = ModelSpec(arch: try string(m["arch"]!, "\(f).arch"), variant: try m["variant"].map { try string($0, "\(f).variant") },
                                  width: try m["width"].map { try double($0, "\(f).width", positive: true) },
@@ -208,7 +226,8 @@ private struct SweepParser {
             if needs.isEmpty {  // Runnable models must be buildable; detector models are only listed.
                 do { try spec.validate(source: f) } catch { throw SweepError("\(source): \(error)") }
             }
-            models[key] = Sweep.Model(spec: spec, needs: needs)
+            let weights = try m["weights"].map { try string($0, "\(f).weights") }
+            models[key] = Sweep.Model(spec: spec, needs: needs, weights: weights)
         }
 
         var rowSets = [String: [String]]()

@@ -21,6 +21,8 @@ public final class ExperimentRunner {
     public let artifacts: URL
     /// Directory holding the data set files (nil: where Debian installs them).
     public var dataDirectory: String?
+    /// The weights file of a pretrain experiment that imports weights (``ExperimentSpec/weights``).
+    public var weightsPath: String?
     /// Progress lines (stderr in the CLI).
     public var log: (String) -> Void
 
@@ -55,6 +57,7 @@ public final class ExperimentRunner {
     // MARK: Stages
 
     func pretrain(_ spec: ExperimentSpec) throws -> ExperimentResult {
+        if let weights = spec.weights { return try importBase(spec, weights: weights) }
         guard let phase = spec.settings.pretrain else { throw ExperimentError("pretrain experiment \(spec.id): settings.pretrain is missing") }
         let data = try loadData(spec)
         let model = try spec.model.build()
@@ -72,6 +75,36 @@ public final class ExperimentRunner {
             accuracy: run.last, lastEpochAccuracy: run.last, epochAccuracies: run.epochs, parameters: counts.parameters,
             macs: counts.macs, checkpointSHA256: try ContentDigest.file(atPath: path))
         var timings = ExperimentResult.Timings(pretrainSeconds: seconds)
+        let latency = Latency.profile(model)
+        timings.latencyBatch1Seconds = latency.batch1; timings.latencyBatch64Seconds = latency.batch64
+        return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: metrics, timings: timings)
+    }
+
+    /// A base from pretrained weights: the file (its digest checked against the spec) loaded
+    /// into the spec's model, every name and shape checked, evaluated and saved.
+    func importBase(_ spec: ExperimentSpec, weights: WeightsRef) throws -> ExperimentResult {
+        guard let file = weightsPath else {
+            throw ExperimentError("pretrain experiment \(spec.id) imports weights (SHA-256 \(weights.sha256.prefix(12))…) but no weights file was given (the sweep's models.<name>.weights or --weights)")
+        }
+        let digest = try ContentDigest.file(atPath: file)
+        guard digest == weights.sha256 else {
+            throw ExperimentError("\(file): SHA-256 \(digest.prefix(12))… is not the \(weights.sha256.prefix(12))… the experiment was made for (the file changed since the grid was built?)")
+        }
+        let data = try loadData(spec)
+        let t0 = Date()
+        let (model, imported) = try PretrainedWeights.load(file, into: spec.model)
+        log("pretrain \(spec.readableName): imported \(file) (\(imported.container)\(imported.selection.isEmpty ? "" : ", " + imported.selection)); evaluating on \(data.test.count) images")
+        let accuracy = try evaluate(model, data)
+        let counts = try model.counts()
+        let path = try prepareCheckpointPath(spec.id)
+        try Checkpoint.save(model, spec: spec.model, to: path, extra: ["prunebench.experiment": spec.id,
+                                                                        "prunebench.imported_from": (file as NSString).lastPathComponent])
+        let metrics = ExperimentResult.Metrics(
+            kind: .pretrain, seed: spec.seed, threads: Parallel.threadCount, trainFingerprint: data.train.fingerprint,
+            testFingerprint: data.test.fingerprint, trainImages: data.train.count, testImages: data.test.count,
+            accuracy: accuracy, lastEpochAccuracy: accuracy, epochAccuracies: [], parameters: counts.parameters,
+            macs: counts.macs, checkpointSHA256: try ContentDigest.file(atPath: path))
+        var timings = ExperimentResult.Timings(pretrainSeconds: Date().timeIntervalSince(t0))
         let latency = Latency.profile(model)
         timings.latencyBatch1Seconds = latency.batch1; timings.latencyBatch64Seconds = latency.batch64
         return ExperimentResult(id: spec.id, name: spec.readableName, spec: spec, metrics: metrics, timings: timings)
@@ -197,7 +230,7 @@ public final class ExperimentRunner {
         let shape = spec.model.inputShape
         func transform(augment: Bool) -> TransformConfig {
             switch ref.transform {
-            case nil: DatasetCatalog.transform(ref.name, augment: augment)
+            case nil: DatasetCatalog.transform(ref.name, augment: augment, model: spec.model)
             case .upscale64RGB: .fashionMNIST(augment: augment, resizeTo: 64, outputChannels: 3)
             }
         }
@@ -251,7 +284,9 @@ public final class ExperimentRunner {
     }
 
     func evaluate(_ model: Model, _ data: LoadedData) throws -> Double {
-        try Evaluation.run(model: model, dataset: data.test, transform: data.evalTransform, batchSize: 500).accuracy * 100
+        // Decoded 224x224 files in batches of 50: 500 would hold gigabytes of activations.
+        try Evaluation.run(model: model, dataset: data.test, transform: data.evalTransform,
+                           batchSize: data.test.files == nil ? 500 : 50).accuracy * 100
     }
 
     func prepareCheckpointPath(_ id: String) throws -> String {

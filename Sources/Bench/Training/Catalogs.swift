@@ -46,9 +46,12 @@ public enum DatasetCatalog {
         }
     }
 
-    /// The normalisation (and, for training, augmentation) of a data set.
-    public static func transform(_ name: DatasetName, augment: Bool) -> TransformConfig {
-        switch name {
+    /// The normalisation (and, for training, augmentation) of a data set; for ImageNet the
+    /// evaluation preset of the model's pretrained weights (timm's for ViTs, torchvision's V1
+    /// Resize 256 / CenterCrop 224 for CNNs).
+    public static func transform(_ name: DatasetName, augment: Bool, model: ModelSpec? = nil) -> TransformConfig {
+        if name == .imagenet, !augment, model?.arch.hasPrefix("vit") == true { return TransformConfig(pipeline: .vitEval) }
+        return switch name {
         case .cifar10: .cifar10(augment: augment)
         case .cifar100: .cifar100(augment: augment)
         case .imagenet: TransformConfig(pipeline: augment ? .imagenetTrain : .imagenetEval)

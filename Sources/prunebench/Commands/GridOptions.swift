@@ -12,6 +12,8 @@ struct GridOptions: ParsableArguments {
     @Option(help: "Only this scheme: global_protected, global_unprotected or local (repeatable).") var scheme: [String] = []
     @Option(help: "Only this speedup target, e.g. 2 (repeatable).") var speedup: [Double] = []
     @Option(help: "Repeat every cell with seeds 0..N-1 (pretrain per seed too).") var seeds = 1
+    @Option(help: "Start a sweep model from pretrained weights instead of its pretrain recipe: MODEL=FILE (safetensors or .pth; repeatable; profiles with width_scale 1).")
+    var weights: [String] = []
 
     func validate() throws {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
@@ -24,7 +26,8 @@ struct GridOptions: ParsableArguments {
     func makeGrid() throws -> Grid {
         let filter = GridFilter(leaderboards: Set(leaderboard), models: Set(model), methods: Set(method),
                                 schemes: Set(scheme.compactMap(Scheme.init(rawValue:))), speedups: Set(speedup))
-        let loaded = try sweep.map { try Sweep.load(path: $0) } ?? Sweep.embeddedFashion()
+        var loaded = try sweep.map { try Sweep.load(path: $0) } ?? Sweep.embeddedFashion()
+        try loaded.setWeights(weights)
         var grid = try Grid(sweep: loaded, profile: profile, seeds: seeds, filter: filter)
         try grid.estimateCosts()
         return grid

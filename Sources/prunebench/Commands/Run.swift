@@ -26,6 +26,8 @@ struct Run: ParsableCommand {
     @Option(help: "Directory holding the data set files (default: the entry's dataset_path if it exists, else where Debian installs them).")
     var dataDir: String?
     @Option(help: "Threads (default: one per core).") var threads: Int?
+    @Option(help: "The pretrained weights file of a base that imports weights (default: the entry's weights_path).")
+    var weights: String?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -74,6 +76,7 @@ struct Run: ParsableCommand {
             FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue ? $0 : nil
         }
         let runner = ExperimentRunner(artifacts: artifacts, dataDirectory: dataDir ?? sweepPath) { logger.info("\($0)") }
+        runner.weightsPath = weights ?? experiment.weightsPath
         do {
             let result = try runner.run(experiment.spec)
             print(String(decoding: try result.json(), as: UTF8.self))
