@@ -31,3 +31,13 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 }
+
+/// The text of a NUL-terminated C message buffer (a fixed-size char array or tuple).
+func cMessage<T>(_ buffer: inout T) -> String {
+    withUnsafeBytes(of: &buffer) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+}
+
+/// The text of a NUL-terminated C message held in an array.
+func cMessage(_ chars: [CChar]) -> String {
+    String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

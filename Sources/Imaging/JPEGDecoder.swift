@@ -11,7 +11,7 @@ enum JPEGDecoder {
             let base = raw.bindMemory(to: UInt8.self).baseAddress
             pb_jpeg_decode(base, UInt(raw.count), UInt(ImageDecoder.maxPixels), &result)
         }
-        let message = withUnsafeBytes(of: &result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let message = cMessage(&result.message)
         guard let raw = result.pixels else {
             if result.truncated != 0 { throw .truncated(path: path, format: "JPEG") }
             if result.too_large != 0 {
@@ -58,7 +58,7 @@ public enum JPEGEncoder {
         }
         guard let bytes else {
             throw .corrupt(path: "<jpeg encoder>", format: "JPEG",
-                           reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                           reason: cMessage(message))
         }
         defer { free(bytes) }
         return Data(bytes: bytes, count: Int(size))

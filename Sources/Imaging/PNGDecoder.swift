@@ -13,7 +13,7 @@ enum PNGDecoder {
         data.withUnsafeBytes { raw in
             pb_png_decode(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, UInt(ImageDecoder.maxPixels), &result)
         }
-        let message = withUnsafeBytes(of: &result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let message = cMessage(&result.message)
         guard let raw = result.pixels else {
             if result.too_large != 0 {
                 throw .tooLarge(path: path, width: Int(result.width), height: Int(result.height), limit: ImageDecoder.maxPixels)
@@ -77,7 +77,7 @@ public enum PNGEncoder {
             }
         }
         guard let bytes else {
-            throw .corrupt(path: "<png encoder>", format: "PNG", reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw .corrupt(path: "<png encoder>", format: "PNG", reason: cMessage(message))
         }
         defer { free(bytes) }
         return Data(bytes: bytes, count: size)
