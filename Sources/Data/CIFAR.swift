@@ -1,6 +1,7 @@
 /// CIFAR-10 and CIFAR-100 in their binary distributions (`cifar-10-batches-bin`,
-/// `cifar-100-binary`): fixed-size records of label bytes followed by a 32x32 RGB image stored
-/// channel-planar (1024 red, 1024 green, 1024 blue bytes, each row-major).
+/// `cifar-100-binary`) and, through ``CIFARPython``, their python ones (`cifar-10-batches-py`,
+/// `cifar-100-python`), whichever the folder holds. The binary files are fixed-size records of
+/// label bytes followed by a 32x32 RGB image stored channel-planar (1024 red, 1024 green, 1024 blue bytes, each row-major).
 public enum CIFAR {
     /// Image side in pixels.
     public static let imageSize = 32
@@ -72,11 +73,15 @@ public enum CIFAR {
     /// Loads CIFAR-10: `data_batch_1.bin` ... `data_batch_5.bin` (50,000 images) for training,
     /// `test_batch.bin` (10,000) for testing. Each file may also be gzip-compressed (`.bin.gz`).
     ///
-    /// - Parameter dataDirectory: the `cifar-10-batches-bin` folder or its parent; nil for
+    /// - Parameter dataDirectory: the `cifar-10-batches-bin` or `cifar-10-batches-py` folder or its parent; nil for
     ///   ``defaultCIFAR10Directory``.
     /// - Throws: a ``DatasetError`` naming the file at fault.
     public static func loadCIFAR10(split: Split, dataDirectory: String? = nil) throws(DatasetError) -> Dataset {
-        let dir = resolve(dataDirectory ?? defaultCIFAR10Directory, subfolder: "cifar-10-batches-bin")
+        let given = dataDirectory ?? defaultCIFAR10Directory
+        if let pythonDir = CIFARPython.cifar10Directory(given) {
+            return try CIFARPython.loadCIFAR10(split: split, directory: pythonDir)
+        }
+        let dir = resolve(given, subfolder: "cifar-10-batches-bin")
         let names = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
         return try load(files: names.map { dir + "/" + $0 }, name: "cifar10/\(split.rawValue)",
                         labelBytes: 1, labelIndex: 0, classCount: 10, classNames: cifar10ClassNames,
@@ -87,12 +92,16 @@ public enum CIFAR {
     /// or coarse (20) labels. Class names come from `fine_label_names.txt` /
     /// `coarse_label_names.txt` when present.
     ///
-    /// - Parameter dataDirectory: the `cifar-100-binary` folder or its parent; nil for
+    /// - Parameter dataDirectory: the `cifar-100-binary` or `cifar-100-python` folder or its parent; nil for
     ///   ``defaultCIFAR100Directory``.
     /// - Throws: a ``DatasetError`` naming the file at fault.
     public static func loadCIFAR100(split: Split, labels: LabelKind = .fine,
                                     dataDirectory: String? = nil) throws(DatasetError) -> Dataset {
-        let dir = resolve(dataDirectory ?? defaultCIFAR100Directory, subfolder: "cifar-100-binary")
+        let given = dataDirectory ?? defaultCIFAR100Directory
+        if let pythonDir = CIFARPython.directory(given) {
+            return try CIFARPython.loadCIFAR100(split: split, labels: labels, directory: pythonDir)
+        }
+        let dir = resolve(given, subfolder: "cifar-100-binary")
         let classCount = labels == .fine ? 100 : 20
         var classNames: [String] = []
         if let text = try? Gzip.readContents(dir + "/\(labels.rawValue)_label_names.txt") {
@@ -128,7 +137,7 @@ public enum CIFAR {
     }
 
     private static func hint(_ what: String, _ folder: String) -> String {
-        "No package on this system ships \(what): extract the binary version (\(folder)) and pass "
+        "No package on this system ships \(what): extract its binary (\(folder)) or python version and pass "
             + "`--data-dir DIR` naming that folder."
     }
 }

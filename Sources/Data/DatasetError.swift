@@ -29,6 +29,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidConfiguration(String)
     /// An image file of a file-backed set could not be decoded.
     case image(ImageError)
+    /// A pickled file (CIFAR's python version) is not the data expected; `reason` names the field.
+    case badPickle(path: String, reason: String)
 
     /// A one-line message naming the file and what was expected.
     public var description: String {
@@ -59,6 +61,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid data configuration: \(message)"
         case let .image(error):
             return error.description
+        case let .badPickle(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -122,6 +122,13 @@ struct PickleMachine {
 
     private func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
+    /// A Python 2 `str` (`BINSTRING`): text when it is valid UTF-8 (names, keys), else its bytes
+    /// (NumPy array data in old pickles). Either way the bytes are kept exactly.
+    private func python2String(_ bytes: ArraySlice<UInt8>) -> PObj {
+        if let string = String(validating: bytes, as: UTF8.self) { return .string(string) }
+        return .bytes(Array(bytes))
+    }
+
     private mutating func step(_ op: UInt8, _ r: inout ByteReader) throws {
         switch op {
         case Op.proto:
@@ -146,11 +153,11 @@ struct PickleMachine {
         case Op.binUnicode: push(.string(text(try r.take(Int(try r.u32("BINUNICODE length")), "BINUNICODE text"))))
         case Op.shortBinUnicode: push(.string(text(try r.take(Int(try r.u8("length")), "SHORT_BINUNICODE text"))))
         case Op.binUnicode8: push(.string(text(try r.take(try length64(&r), "BINUNICODE8 text"))))
-        case Op.shortBinString: push(.string(text(try r.take(Int(try r.u8("length")), "SHORT_BINSTRING text"))))
+        case Op.shortBinString: push(python2String(try r.take(Int(try r.u8("length")), "SHORT_BINSTRING text")))
         case Op.binString:
             let length = Int32(bitPattern: try r.u32("BINSTRING length"))
             guard length >= 0 else { throw malformed("negative BINSTRING length") }
-            push(.string(text(try r.take(Int(length), "BINSTRING text"))))
+            push(python2String(try r.take(Int(length), "BINSTRING text")))
         case Op.binBytes: push(.bytes(Array(try r.take(Int(try r.u32("BINBYTES length")), "BINBYTES data"))))
         case Op.shortBinBytes: push(.bytes(Array(try r.take(Int(try r.u8("length")), "SHORT_BINBYTES data"))))
         case Op.binBytes8, Op.byteArray8: push(.bytes(Array(try r.take(try length64(&r), "bytes data"))))

@@ -72,6 +72,27 @@ public enum TorchCheckpoint {
         }
     }
 
+    /// Reads a bare pickle (no torch container, so no tensors): e.g. CIFAR's python batches with
+    /// `mode: .numpyArrays`. The same data-only machine and global rules as ``read(bytes:name:mode:)``;
+    /// persistent ids are refused. `name` is used in error messages.
+    public static func readPickle(bytes: [UInt8], name: String, mode: ObjectTreeMode = .strictAllowlist) throws -> PickleValue {
+        guard bytes.first == 0x80 else {
+            let head = TorchCheckpointError.quote(bytes: bytes.prefix(8))
+            throw TorchCheckpointError(.unsupported, file: name, "not a binary pickle: expected a PROTO opcode (0x80), found '\(head)' (\(bytes.count) bytes)")
+        }
+        var reader = ByteReader(bytes: bytes, start: 0, file: name, part: "the pickle")
+        var machine = PickleMachine(mode: mode, format: .none, file: name, part: "the pickle")
+        let root = try machine.run(&reader)
+        var converter = PickleConverter(nodes: machine.nodes, storages: nil, file: name)
+        return try converter.convert(root)
+    }
+
+    /// Reads the bare pickle at `path` (see ``readPickle(bytes:name:mode:)``); errors name its last path component.
+    public static func readPickle(path: String, mode: ObjectTreeMode = .strictAllowlist) throws -> PickleValue {
+        let name = (path as NSString).lastPathComponent
+        return try readPickle(bytes: try readFile(path, name: name), name: name, mode: mode)
+    }
+
     /// Every tensor in `value`, in pickle (insertion) order (a bare top-level tensor is named `""`), named by key path (spec README `weights/`):
     /// dict keys (integers in decimal) and list/tuple indices joined by `/`, so a top-level state dict
     /// gives its keys (`layer1.0.bn1.running_var`) and a training checkpoint `state_dict/module.conv1.weight`

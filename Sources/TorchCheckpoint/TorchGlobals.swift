@@ -56,6 +56,10 @@ public enum ObjectTreeMode: Sendable, Equatable {
     /// denylist of dangerous callables becomes an inert `PickleValue.object` record when called,
     /// and `BUILD` only stores its state. Nothing is ever executed in either mode.
     case inertObjects
+    /// For pickled NumPy data (CIFAR's python batches): the allowlist plus NumPy's array
+    /// reconstruction (`numpy.core.multiarray._reconstruct` or `numpy._core...`, `numpy.ndarray`,
+    /// `numpy.dtype`), which become inert records for ``NumpyArray`` to read. Nothing else.
+    case numpyArrays
 }
 
 /// A global the pickle machine has resolved. Only these values can be called.
@@ -153,6 +157,11 @@ enum TorchGlobals {
         "numpy.testing", "numpy.f2py", "numpy.distutils", "numpy.lib.npyio", "numpy.ctypeslib",
     ]
 
+    /// The globals a pickled `numpy.ndarray` names (NumPy 1 and 2 spellings).
+    static let numpyArrayGlobals: Set<String> = [
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray", "numpy.dtype",
+    ]
+
     /// Builtin data types that stay allowed (inert) in inert-object mode, e.g. the `list` of a
     /// `defaultdict(list)`; every other `builtins` global is refused.
     static let pureDataBuiltins: Set<String> = [
@@ -202,7 +211,9 @@ enum TorchGlobals {
             throw TorchCheckpointError(.unsupported, file: file, "unsupported global '\(qualified)' \(at): \(reason); nothing was loaded")
         }
         switch mode {
-        case .strictAllowlist:
+        case .numpyArrays where numpyArrayGlobals.contains(module + "." + name):
+            return .inert(module: module, name: name)
+        case .strictAllowlist, .numpyArrays:
             throw TorchCheckpointError(.refusedGlobal(module + "." + name), file: file,
                                        "refused global '\(qualified)' \(at) (only \(allowedSummary) are allowed); nothing was loaded")
         case .inertObjects:
