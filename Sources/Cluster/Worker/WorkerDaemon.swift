@@ -13,7 +13,8 @@ public struct WorkerConfig: Sendable {
     public var root: String
     /// The `prunebench` executable that runs jobs.
     public var executable: String
-    public var dataDirectory: String?
+    /// The folders of this machine's data sets (`--data-dir`); each job gets its data set's.
+    public var dataDirectories = DataDirectories()
     /// Address-space cap of each job in bytes (RLIMIT_AS, set by the job on itself before any
     /// work), so one job cannot take the machine down; nil: no cap.
     public var jobMemoryBytes: Int?
@@ -243,7 +244,7 @@ public final class WorkerDaemon {
             guard experiment.id == a.ref.experiment else { throw ClusterError("experiment JSON has ID \(experiment.id)") }
             try runningRecords.add(a.ref)
             let job = try Job(ref: a.ref, experimentJSON: a.experimentJSON, experiment: experiment, executable: config.executable,
-                              root: config.root, threads: a.threads > 0 ? a.threads : config.threadsPerJob, dataDirectory: config.dataDirectory,
+                              root: config.root, threads: a.threads > 0 ? a.threads : config.threadsPerJob, dataDirectory: config.dataDirectories.directory(for: experiment.spec.dataset.name),
                               memoryLimit: config.jobMemoryBytes)
             jobs[a.ref.experiment] = job
             logger.info("started", metadata: ["attempt": "\(a.ref)", "name": "\(experiment.name)", "pid": "\(job.process.processIdentifier)"])

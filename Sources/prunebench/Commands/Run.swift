@@ -23,8 +23,8 @@ struct Run: ParsableCommand {
 
     @Option(help: "Experiment spec JSON file, or - for stdin.") var spec: String
     @Option(help: "Artifact directory.") var artifacts = "runs/artifacts"
-    @Option(help: "Directory holding the data set files (default: the entry's dataset_path if it exists, else where Debian installs them).")
-    var dataDir: String?
+    @Option(help: "Folder of the data set files: DIR, or NAME=DIR for one data set; repeatable (default: the entry's dataset_path if it exists, else where Debian installs them).")
+    var dataDir: [String] = []
     @Option(help: "Threads (default: one per core).") var threads: Int?
     @Option(help: "The pretrained weights file of a base that imports weights (default: the entry's weights_path).")
     var weights: String?
@@ -75,7 +75,10 @@ struct Run: ParsableCommand {
         let sweepPath = experiment.datasetPath.flatMap {
             FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue ? $0 : nil
         }
-        let runner = ExperimentRunner(artifacts: artifacts, dataDirectory: dataDir ?? sweepPath) { logger.info("\($0)") }
+        let folders: DataDirectories
+        do { folders = try DataDirectories(parsing: dataDir) } catch { throw CommandFailure(error) }
+        let folder = folders.directory(for: experiment.spec.dataset.name) ?? sweepPath
+        let runner = ExperimentRunner(artifacts: artifacts, dataDirectory: folder) { logger.info("\($0)") }
         runner.weightsPath = weights ?? experiment.weightsPath
         do {
             let result = try runner.run(experiment.spec)

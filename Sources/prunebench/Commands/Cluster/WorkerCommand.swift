@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Experiments
 import Foundation
 
 /// `prunebench worker`: a worker daemon that runs the coordinator's experiments as child processes.
@@ -19,7 +20,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Threads per job (default: cores / slots).") var threads: Int?
     @Option(help: "Worker ID (default: the host name).") var id: String?
     @Option(help: "Work directory (attempt directories, cached checkpoints, outbox).") var work = "runs/worker"
-    @Option(help: "Directory holding the data set files (default: the sweep's path, else Debian's).") var dataDir: String?
+    @Option(help: "Folder of the data set files: DIR for every data set, NAME=DIR for one (imagenet=/data/imagenet); repeatable (default: the sweep's path, else Debian's).")
+    var dataDir: [String] = []
     @Option(help: "This worker's CURVE key file (prunebench keygen).") var key: String?
     @Option(help: "The coordinator's public key (file or Z85 text).") var serverKey: String?
     @Flag(help: "Exit when the coordinator reports the sweep complete and no job runs.") var exitWhenComplete = false
@@ -38,7 +40,7 @@ struct WorkerCommand: ParsableCommand {
         let workerID = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
         var config = WorkerConfig(workerID: workerID, endpoint: connect, slots: slots, threadsPerJob: threads ?? WorkerConfig.threadsPerJob(cores: cores, jobs: slots),
                                   root: URL(fileURLWithPath: work).standardizedFileURL.path, executable: SweepCommand.executablePath())
-        config.dataDirectory = dataDir
+        do { config.dataDirectories = try DataDirectories(parsing: dataDir) } catch { throw CommandFailure(error) }
         config.exitWhenComplete = exitWhenComplete
         config.jobMemoryBytes = jobMemory.map { Int($0 * 1e9) }
         let daemon: WorkerDaemon
