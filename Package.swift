@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The engine's modules are optimised in debug builds too, so the tests (which train, prune and
+/// sweep for real) run at a useful speed; everything else keeps the debug build's checks.
+let engineSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "prunebench",
     platforms: [.macOS(.v14)],
@@ -33,16 +37,16 @@ let package = Package(
         // Specs, sweeps, the grid, canonical JSON, digests and results: no tensor engine.
         .target(name: "Experiments", dependencies: [.product(name: "Crypto", package: "swift-crypto"),
                                                     .product(name: "Yams", package: "Yams")]),
-        .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS", "CSystem"]),
-        .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "Models", dependencies: ["NN", "Experiments", "TorchCheckpoint"]),
+        .target(name: "Tensor", dependencies: ["CDNNL", "COpenBLAS", "CSystem"], swiftSettings: engineSettings),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: engineSettings),
+        .target(name: "Models", dependencies: ["NN", "Experiments", "TorchCheckpoint"], swiftSettings: engineSettings),
         // JPEG/PNG decoding as Pillow does it, and torchvision's resampling: no tensor engine.
-        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CZlib"]),
-        .target(name: "Data", dependencies: ["Tensor", "Imaging", "CZlib"]),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "Data", dependencies: ["Tensor", "Imaging", "CZlib", "TorchCheckpoint"], swiftSettings: engineSettings),
         // torch.save files (zip and legacy) through a pickle reader that executes nothing.
         .target(name: "TorchCheckpoint", dependencies: ["CZlib"]),
-        .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"]),
-        .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"]),
+        .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"], swiftSettings: engineSettings),
+        .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"], swiftSettings: engineSettings),
         .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ",
                                                .product(name: "GRDB", package: "GRDB.swift"),
                                                .product(name: "Logging", package: "swift-log")]),
