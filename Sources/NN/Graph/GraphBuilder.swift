@@ -51,6 +51,9 @@ public final class InputPlaceholder: Layer {
     public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor { fatalError("input is not executed") }
     public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] { [] }
     public func clearSaved() {}
+
+    /// The graph input itself: never exported as an operator.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String { "input" }
 }
 
 import Tensor

@@ -65,6 +65,11 @@ public protocol Layer: AnyObject {
 
     /// Whether the op is a ReLU that a ``ReLUFusing`` producer may apply in its own pass.
     var isFusableReLU: Bool { get }
+
+    /// Appends the op's ONNX form to `graph` in PyTorch's layout (see ``ONNXGraph``): reads
+    /// `inputs`, names its operators and initializers after `node` (initializers by their
+    /// state-dict names) and returns the name of its output. A kind without one throws.
+    func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String
 }
 
 extension Layer {
@@ -78,6 +83,9 @@ extension Layer {
     public var counters: [(name: String, value: Int)] { [] }
     public func setCounter(_ name: String, to value: Int) {}
     public var isFusableReLU: Bool { false }
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        throw ONNXExportError("layer kind '\(Self.kind)' has no ONNX form")
+    }
 }
 
 /// A shape mismatch found while building or checking a graph.

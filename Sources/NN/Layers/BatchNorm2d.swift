@@ -144,4 +144,11 @@ public final class BatchNorm2d: ReLUFusing {
         saved = nil
         savedFrozen = nil
     }
+
+    /// ONNX `BatchNormalization` in inference form (running statistics).
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let args = [inputs[0].name] + [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)]
+            .map { graph.state(node, $0.0, $0.1.value) }
+        return graph.add("BatchNormalization", args, [.float("epsilon", epsilon)], name: node)
+    }
 }

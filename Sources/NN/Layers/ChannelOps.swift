@@ -32,6 +32,11 @@ public final class ConcatLayer: Layer {
     }
 
     public func clearSaved() { savedSizes = nil }
+
+    /// ONNX `Concat` along the channels (axis 1 of NCHW maps, the last axis of tokens).
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        graph.add("Concat", inputs.map(\.name), [.int("axis", ONNXGraph.channelAxis(rank: inputs[0].shape.count))], name: node)
+    }
 }
 
 /// One output of `torch.split(x, sizes, dim=1)`: the channel range `[start, start + size)` of its
@@ -96,5 +101,13 @@ public final class SliceChannelsLayer: Layer {
         start -= below
         size -= inside
         savedShape = nil
+    }
+
+    /// ONNX `Slice` of channels `start ..< start + size`.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let axis = ONNXGraph.channelAxis(rank: inputs[0].shape.count)
+        let args = [inputs[0].name, graph.int64s(node + ".starts", [start]), graph.int64s(node + ".ends", [start + size]),
+                    graph.int64s(node + ".axes", [axis])]
+        return graph.add("Slice", args, name: node)
     }
 }

@@ -123,4 +123,14 @@ public final class Conv2d: Layer {
         weight.grad = nil
         bias?.grad = nil
     }
+
+    /// ONNX `Conv` with the geometry's kernel, strides, symmetric pads, dilations and groups.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let g = geometry
+        var args = [inputs[0].name, graph.state(node, "weight", weight.value)]
+        if let bias { args.append(graph.state(node, "bias", bias.value)) }
+        return graph.add("Conv", args, [.ints("kernel_shape", [g.kernelH, g.kernelW]), .ints("strides", [g.strideH, g.strideW]),
+                                        .ints("pads", [g.padH, g.padW, g.padH, g.padW]), .ints("dilations", [g.dilationH, g.dilationW]),
+                                        .int("group", g.groups)], name: node)
+    }
 }

@@ -28,6 +28,11 @@ public final class ReLULayer: Layer {
     public var isFusableReLU: Bool { true }
     /// `numel(output)` for a module, 0 when functional.
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { functional ? 0 : outputShape.reduce(1, *) }
+
+    /// ONNX `Relu`.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        graph.add("Relu", [inputs[0].name], name: node)
+    }
 }
 
 /// The residual `a + b` (functional; same shapes).
@@ -59,4 +64,9 @@ public final class AddLayer: ReLUFusing {
     public func clearSaved() { savedOutput = nil }
 
     public var isModule: Bool { false }
+
+    /// ONNX `Add`.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        graph.add("Add", inputs.map(\.name), name: node)
+    }
 }

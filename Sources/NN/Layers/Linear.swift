@@ -78,4 +78,15 @@ public final class LinearLayer: Layer {
         inFeatures = indices.count
         weight.grad = nil; savedInput = nil
     }
+
+    /// ONNX `Gemm` (`x W^T + b`) on `[N, in]`; on tokens `[N, L, in]`, `MatMul` by `W^T` then `Add`.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let x = inputs[0]
+        if x.shape.count == 2 {
+            var args = [x.name, graph.state(node, "weight", weight.value)]
+            if let bias { args.append(graph.state(node, "bias", bias.value)) }
+            return graph.add("Gemm", args, [.int("transB", 1)], name: node)
+        }
+        return graph.linear(x.name, weight: weight.value, bias: bias?.value, node: node)
+    }
 }

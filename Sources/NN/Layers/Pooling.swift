@@ -43,6 +43,17 @@ public final class Pool2d: Layer {
 
     /// `numel(input)` (0 when inactive).
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { active ? inputShapes[0].reduce(1, *) : 0 }
+
+    /// ONNX `MaxPool` / `AveragePool` (padding counted in the divisor, as PyTorch's default);
+    /// `Identity` for a module the reference does not call at this resolution.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        guard active else { return graph.add("Identity", [inputs[0].name], name: node) }
+        let g = geometry
+        var attributes: [ONNXGraph.Attribute] = [.ints("kernel_shape", [g.kernelH, g.kernelW]), .ints("strides", [g.strideH, g.strideW]),
+                                                 .ints("pads", [g.padH, g.padW, g.padH, g.padW])]
+        if pooling == .average { attributes.append(.int("count_include_pad", 1)) }
+        return graph.add(pooling == .max ? "MaxPool" : "AveragePool", [inputs[0].name], attributes, name: node)
+    }
 }
 
 /// Adaptive average pooling to a fixed output size; `flatten` also drops the spatial axes when
@@ -85,4 +96,20 @@ public final class AdaptiveAvgPool2d: Layer {
     public var isModule: Bool { !functional }
     /// `numel(input)` for a module, 0 when functional.
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { functional ? 0 : inputShapes[0].reduce(1, *) }
+
+    /// ONNX `GlobalAveragePool` for a 1x1 output (then `Flatten` if the layer flattens), else an
+    /// `AveragePool` when the input divides evenly into the output; other sizes have no ONNX form.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let s = inputs[0].shape
+        let pooled: String
+        if outputH == 1 && outputW == 1 {
+            pooled = graph.add("GlobalAveragePool", [inputs[0].name], name: flatten ? node + ".pool" : node)
+        } else if s[1] % outputH == 0 && s[2] % outputW == 0 {
+            let kh = s[1] / outputH, kw = s[2] / outputW
+            pooled = graph.add("AveragePool", [inputs[0].name], [.ints("kernel_shape", [kh, kw]), .ints("strides", [kh, kw])], name: node)
+        } else {
+            throw ONNXExportError("adaptive average pooling of \(s[1])x\(s[2]) to \(outputH)x\(outputW) is not a fixed pooling window")
+        }
+        return flatten ? graph.add("Flatten", [pooled], [.int("axis", 1)], name: node) : pooled
+    }
 }

@@ -28,6 +28,11 @@ public final class FlattenLayer: Layer {
     }
 
     public func clearSaved() { savedShape = nil }
+
+    /// ONNX `Flatten` from axis 1: on an NCHW map that is PyTorch's (C, H, W) order, as here.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        graph.add("Flatten", [inputs[0].name], [.int("axis", 1)], name: node)
+    }
 }
 
 /// `nn.Dropout(p)`: active in training, identity in eval. Torch-Pruning counts it 0 and does not
@@ -58,4 +63,9 @@ public final class DropoutLayer: Layer {
     }
 
     public func clearSaved() { savedMask = nil }
+
+    /// `Identity`: the exported graph is for inference.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        graph.add("Identity", [inputs[0].name], name: node)
+    }
 }
