@@ -21,7 +21,7 @@ for t in imagenet-train imagenet-eval; do
   ours=$(.build/release/prunebench bench data --root "$DIR" --transform $t --threads "$THREADS" --batch "$BATCH")
   flag=""; [ $t = imagenet-eval ] && flag="--eval"
   theirs=$("$TORCH_PYTHON" bench/reference/torch_data_loading.py --root "$DIR" --workers "$THREADS" --batch "$BATCH" $flag | tail -n 1)
-  python3 -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(f"{sys.argv[3]:15s} prunebench {a[\"images_per_second\"]:7.1f} img/s   torchvision {b[\"images_per_second\"]:7.1f} img/s   ratio {a[\"images_per_second\"]/b[\"images_per_second\"]:.2f}x   ({sys.argv[4]} workers, batch {a[\"batch\"]})")' "$ours" "$theirs" $t "$THREADS"
+  python3 -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); x,y=a["images_per_second"],b["images_per_second"]; print("%-15s prunebench %7.1f img/s   torchvision %7.1f img/s   ratio %.2fx   (%s workers, batch %s)" % (sys.argv[3], x, y, x / y, sys.argv[4], a["batch"]))' "$ours" "$theirs" $t "$THREADS"
 done
 .build/release/prunebench bench data --root "$DIR" --threads "$THREADS" --batch 32 --batches 6 --train-model resnet50 \
-  | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(f"resnet50 @224 training, batch 32: data wait {r[\"data_wait_seconds\"]:.2f} s of {r[\"data_wait_seconds\"]+r[\"train_step_seconds\"]:.1f} s ({100*r[\"data_wait_fraction\"]:.1f}%)")'
+  | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); w,t=r["data_wait_seconds"],r["train_step_seconds"]; print("resnet50 @224 training, batch 32: data wait %.2f s of %.1f s (%.1f%%)" % (w, w + t, 100 * r["data_wait_fraction"]))'

@@ -11,7 +11,7 @@ OUT="$(mktemp -d /tmp/prunebench-onnx.XXXXXX)"
 "$BIN" sweep --local 1 --artifacts "$OUT/art" --profile smoke \
     --leaderboard cifar100.resnet18.global_protected --leaderboard cifar100.vgg19.global_protected \
     --leaderboard imagenet.vit_s16.global_protected --speedup 2 --method l1 --method taylor > "$OUT/sweep.log" 2>&1
-for ckpt in "$OUT"/art/*/model.safetensors; do
+for ckpt in "$OUT"/art/local*/*/model.safetensors; do
     dir="$(dirname "$ckpt")"
     "$BIN" export "$ckpt" --format onnx --out "$dir/model.onnx" --probe "$dir/probe.safetensors" > /dev/null
     name="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$dir/result.json")"
