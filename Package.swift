@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "Imaging", "CZlib", "TorchCheckpoint"], swiftSettings: engineSettings),
         // torch.save files (zip and legacy) through a pickle reader that executes nothing.
         .target(name: "TorchCheckpoint", dependencies: ["CZlib"]),
+        // COCO box evaluation as pycocotools computes it (the detector will live here too).
+        .target(name: "Detection", dependencies: ["Data"]),
         .target(name: "Pruning", dependencies: ["Experiments", "Tensor", "NN", "Models"], swiftSettings: engineSettings),
         .target(name: "Bench", dependencies: ["Experiments", "Tensor", "NN", "Models", "Data", "Pruning"], swiftSettings: engineSettings),
         .target(name: "Cluster", dependencies: ["Experiments", "CZeroMQ",
@@ -53,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "prunebench",
             dependencies: [
-                "Experiments", "Tensor", "NN", "Models", "Data", "Imaging", "TorchCheckpoint", "Bench", "Pruning", "Cluster", "CSystem",
+                "Experiments", "Tensor", "NN", "Models", "Data", "Imaging", "TorchCheckpoint", "Detection", "Bench", "Pruning", "Cluster", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Experiments", "Models", "NN", "Pruning", "Tensor"]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Data", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Experiments", "Bench", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Experiments", "Models", "NN", "Tensor", "Data", "TestSupport"]),
     ],
