@@ -13,6 +13,10 @@ public struct COCODetection: Sendable {
         public var width: Int
         public var height: Int
         enum CodingKeys: String, CodingKey { case id, fileName = "file_name", width, height }
+
+        public init(id: Int, fileName: String, width: Int, height: Int) {
+            self.id = id; self.fileName = fileName; self.width = width; self.height = height
+        }
     }
 
     /// One annotation (segmentation is not read; `area` is the mask area the file states).
@@ -25,6 +29,10 @@ public struct COCODetection: Sendable {
         public var area: Double
         public var isCrowd: Bool
         enum CodingKeys: String, CodingKey { case id, imageID = "image_id", categoryID = "category_id", bbox, area, iscrowd }
+
+        public init(id: Int, imageID: Int, categoryID: Int, bbox: [Double], area: Double, isCrowd: Bool) {
+            self.id = id; self.imageID = imageID; self.categoryID = categoryID; self.bbox = bbox; self.area = area; self.isCrowd = isCrowd
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -48,12 +56,21 @@ public struct COCODetection: Sendable {
         public var id: Int
         public var name: String
         public var supercategory: String?
+
+        public init(id: Int, name: String, supercategory: String? = nil) {
+            self.id = id; self.name = name; self.supercategory = supercategory
+        }
     }
 
-    private struct File: Decodable {
-        var images: [Image]
-        var annotations: [Annotation]
-        var categories: [Category]
+    /// The three lists of an instances file, as read or written.
+    public struct FileContents: Codable, Sendable {
+        public var images: [Image]
+        public var annotations: [Annotation]
+        public var categories: [Category]
+
+        public init(images: [Image], annotations: [Annotation], categories: [Category]) {
+            self.images = images; self.annotations = annotations; self.categories = categories
+        }
     }
 
     /// The annotation file.
@@ -72,8 +89,8 @@ public struct COCODetection: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .missingFile(path: path, hint: "Expected a COCO instances_*.json annotation file.")
         }
-        let file: File
-        do { file = try JSONDecoder().decode(File.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
+        let file: FileContents
+        do { file = try JSONDecoder().decode(FileContents.self, from: data) } catch let DecodingError.keyNotFound(key, context) {
             throw .invalidConfiguration("\(path): field '\(Self.fieldPath(context.codingPath + [key]))' is missing")
         } catch let DecodingError.typeMismatch(_, context) {
             throw .invalidConfiguration("\(path): field '\(Self.fieldPath(context.codingPath))' has the wrong type: \(context.debugDescription)")

@@ -39,6 +39,9 @@ struct DatasetCommand: ParsableCommand {
     @Option(help: "Write the transformed samples as a safetensors file (x, y).") var dump: String?
     @Option(help: "Write a labelled PNG grid of the first (up to 64) transformed samples.") var preview: String?
     @Option(help: "Write the (first --limit) samples as an image folder of JPEG files under this directory.") var writeImagefolder: String?
+    @Option(help: "Render --detection-images canvases of the samples as a COCO detection set (images/ and instances.json) under this directory.")
+    var writeDetection: String?
+    @Option(help: "Canvases --write-detection renders (items drawn from the first --limit samples).") var detectionImages = 1000
     @Option(help: "Threads decoding in parallel (default: one per core).") var threads: Int?
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -48,6 +51,7 @@ struct DatasetCommand: ParsableCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if detectionImages < 1 { throw ValidationError("--detection-images must be at least 1") }
     }
 
     func run() throws {
@@ -90,6 +94,14 @@ struct DatasetCommand: ParsableCommand {
         if failures.isEmpty, let target = writeImagefolder {
             do { try ImageFolderWriter.write(samples, count: n, to: target) } catch { throw CommandFailure(error) }
             print("wrote \(n) images as JPEG class folders under \(target)")
+        }
+        if failures.isEmpty, let target = writeDetection {
+            var renderer = FashionDetection(seed: seed)
+            renderer.itemLimit = n
+            do {
+                let path = try renderer.write(count: detectionImages, from: samples, to: target)
+                print("wrote \(detectionImages) detection canvases and \(path)")
+            } catch { throw CommandFailure(error) }
         }
         try finish(summary)
     }
