@@ -126,7 +126,8 @@ public struct COCODetection: Sendable {
     /// The path of an image's file.
     public func path(of image: Image) -> String { (imageDirectory as NSString).appendingPathComponent(image.fileName) }
 
-    private static func fieldPath(_ keys: [any CodingKey]) -> String {
+    /// A decoding error's coding path as a field name: `annotations[3].image_id`.
+    public static func fieldPath(_ keys: [any CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
     }
 }

@@ -282,17 +282,13 @@ extension COCOEvaluator {
         do {
             return try JSONDecoder().decode([Detection].self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw COCOEvaluationError("\(path): field '\(fieldPath(context.codingPath + [key]))' is missing")
+            throw COCOEvaluationError("\(path): field '\(COCODetection.fieldPath(context.codingPath + [key]))' is missing")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw COCOEvaluationError("\(path): field '\(fieldPath(context.codingPath))' has the wrong type (expected a list of {image_id, category_id, bbox, score})")
+            throw COCOEvaluationError("\(path): field '\(COCODetection.fieldPath(context.codingPath))' has the wrong type (expected a list of {image_id, category_id, bbox, score})")
         } catch let DecodingError.valueNotFound(_, context) {
-            throw COCOEvaluationError("\(path): field '\(fieldPath(context.codingPath))' is null")
+            throw COCOEvaluationError("\(path): field '\(COCODetection.fieldPath(context.codingPath))' is null")
         } catch {
             throw COCOEvaluationError("\(path): not a COCO results file (a JSON list of detections)")
         }
-    }
-
-    private static func fieldPath(_ path: [any CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
     }
 }
