@@ -17,6 +17,7 @@ public struct ONNXGraph {
         case int(String, Int)
         case ints(String, [Int])
         case float(String, Float)
+        case string(String, String)
     }
 
     /// One value the layer reads: its name in the graph and its shape in the engine's layout
@@ -145,6 +146,7 @@ public struct ONNXGraph {
         case .int(let name, let v): w.string(1, name); w.int(3, Int64(v)); w.int(20, 2)
         case .ints(let name, let v): w.string(1, name); w.packedInts(8, v.map(Int64.init)); w.int(20, 7)
         case .float(let name, let v): w.string(1, name); w.float(2, v); w.int(20, 1)
+        case .string(let name, let v): w.string(1, name); w.string(4, v); w.int(20, 3)
         }
     }
 

@@ -70,3 +70,34 @@ public final class AddLayer: ReLUFusing {
         graph.add("Add", inputs.map(\.name), name: node)
     }
 }
+
+/// `nn.SiLU` (`x * sigmoid(x)`), the activation of Ultralytics' `Conv`. Torch-Pruning's counter
+/// has no rule for it: 0 MACs and not listed, like a functional op.
+public final class SiLULayer: Layer {
+    public static let kind = "silu"
+    private var savedInput: Tensor?
+
+    public init() {}
+
+    public var isModule: Bool { false }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] { inputs[0] }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        if context.training { savedInput = inputs[0] }
+        return SiLU.forward(inputs[0])
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        guard let x = savedInput else { fatalError("SiLU backward without a training forward") }
+        return [SiLU.backward(gradOutput, input: x)]
+    }
+
+    public func clearSaved() { savedInput = nil }
+
+    /// ONNX `Sigmoid` then `Mul` (what `torch.onnx.export` writes for `nn.SiLU` at opset 17).
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let s = graph.add("Sigmoid", [inputs[0].name], name: node + ".sigmoid")
+        return graph.add("Mul", [inputs[0].name, s], name: node)
+    }
+}

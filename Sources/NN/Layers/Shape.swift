@@ -69,3 +69,43 @@ public final class DropoutLayer: Layer {
         graph.add("Identity", [inputs[0].name], name: node)
     }
 }
+
+/// `nn.Upsample(scale_factor=s, mode="nearest")` for an integer factor: every pixel repeated
+/// `s x s` times. Torch-Pruning counts `numel(output)`.
+public final class UpsampleNearestLayer: Layer {
+    public static let kind = "upsample_nearest"
+    /// The integer scale factor of both spatial axes.
+    public let scale: Int
+
+    public init(scale: Int = 2) {
+        precondition(scale >= 1, "the upsampling factor must be at least 1, got \(scale)")
+        self.scale = scale
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws -> [Int] {
+        let s = inputs[0]
+        guard s.count == 4 else { throw ShapeError("expects [N, H, W, C], got \(s)") }
+        return [s[0], s[1] * scale, s[2] * scale, s[3]]
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout ForwardContext) -> Tensor {
+        UpsampleNearest.forward(inputs[0], scale: scale)
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: [Bool]) -> [Tensor?] {
+        [UpsampleNearest.backward(gradOutput, scale: scale)]
+    }
+
+    public func clearSaved() {}
+
+    /// `numel(output)`.
+    public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { outputShape.reduce(1, *) }
+
+    /// ONNX `Resize` in nearest mode with PyTorch's coordinates (`asymmetric`, `floor`).
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let scales = graph.initializer(node + ".scales", values: [1, 1, Float(scale), Float(scale)], shape: [4])
+        return graph.add("Resize", [inputs[0].name, "", scales],
+                         [.string("mode", "nearest"), .string("coordinate_transformation_mode", "asymmetric"),
+                          .string("nearest_mode", "floor")], name: node)
+    }
+}
