@@ -157,4 +157,41 @@ public final class DetectDecodeLayer: Layer {
 
     /// The DFL convolution: `regMax * 4 * A` for A anchors.
     public func macs(inputShapes: [[Int]], outputShape: [Int]) -> Int { regMax * 4 * outputShape[1] }
+
+    /// ONNX ops in PyTorch's layout: per level the box logits `Reshape`d to `[N, 4, regMax, HW]`,
+    /// `Softmax` over the bins, the expectation (`Mul` by the DFL weights, `ReduceSum`), the class
+    /// `Sigmoid`; levels `Concat`ed; the boxes decoded against constant anchors and strides; the
+    /// result `Transpose`d to this layer's `[N, A, 4 + classes]`.
+    public func exportONNX(_ inputs: [ONNXGraph.Value], node: String, into graph: inout ONNXGraph) throws -> String {
+        let weight = graph.state(node, "weight", dflWeight.value)
+        let bins = graph.add("Reshape", [weight, graph.int64s(node + ".bins_shape", [1, 1, regMax, 1])], name: node + ".bins")
+        var distances: [String] = [], scores: [String] = [], ax: [Float] = [], ay: [Float] = [], steps: [Float] = []
+        for (level, stride) in strides.enumerated() {
+            let h = inputs[2 * level].shape[1], w = inputs[2 * level].shape[2], p = "\(node).level\(level)"
+            let logits = graph.add("Reshape", [inputs[2 * level].name, graph.int64s(p + ".box_shape", [0, 4, regMax, -1])], name: p + ".bins")
+            let probabilities = graph.add("Softmax", [logits], [.int("axis", 2)], name: p + ".softmax")
+            let weighted = graph.add("Mul", [probabilities, bins], name: p + ".weighted")
+            distances.append(graph.add("ReduceSum", [weighted, graph.int64s(p + ".bin_axis", [2])], [.int("keepdims", 0)], name: p + ".distance"))
+            let classes = graph.add("Reshape", [inputs[2 * level + 1].name, graph.int64s(p + ".cls_shape", [0, 0, -1])], name: p + ".cls")
+            scores.append(graph.add("Sigmoid", [classes], name: p + ".scores"))
+            for y in 0..<h { for x in 0..<w { ax.append(Float(x) + 0.5); ay.append(Float(y) + 0.5); steps.append(Float(stride)) } }
+        }
+        let dist = graph.add("Concat", distances, [.int("axis", 2)], name: node + ".distances")
+        let anchors = graph.initializer(node + ".anchors", values: ax + ay, shape: [1, 2, ax.count])
+        let strideRow = graph.initializer(node + ".strides", values: steps, shape: [1, 1, steps.count])
+        let lt = graph.add("Slice", [dist, graph.int64s(node + ".lt_start", [0]), graph.int64s(node + ".lt_end", [2]),
+                                     graph.int64s(node + ".side_axis", [1])], name: node + ".lt")
+        let rb = graph.add("Slice", [dist, graph.int64s(node + ".rb_start", [2]), graph.int64s(node + ".rb_end", [4]),
+                                     graph.int64s(node + ".side_axis2", [1])], name: node + ".rb")
+        let x1y1 = graph.add("Sub", [anchors, lt], name: node + ".x1y1")
+        let x2y2 = graph.add("Add", [anchors, rb], name: node + ".x2y2")
+        let sum = graph.add("Add", [x1y1, x2y2], name: node + ".corner_sum")
+        let centre = graph.add("Div", [sum, graph.scalar(node + ".two", 2)], name: node + ".centre")
+        let size = graph.add("Sub", [x2y2, x1y1], name: node + ".size")
+        let box = graph.add("Concat", [centre, size], [.int("axis", 1)], name: node + ".box_units")
+        let pixels = graph.add("Mul", [box, strideRow], name: node + ".box")
+        let classes = graph.add("Concat", scores, [.int("axis", 2)], name: node + ".class_scores")
+        let prediction = graph.add("Concat", [pixels, classes], [.int("axis", 1)], name: node + ".prediction")
+        return graph.add("Transpose", [prediction], [.ints("perm", [0, 2, 1])], name: node)
+    }
 }
