@@ -24,13 +24,18 @@ public struct COCOEvaluator {
 
     /// The 12 summary numbers, in pycocotools' `summarize` order, -1 where nothing is defined.
     public struct Summary: Sendable, Equatable {
-        /// The labels pycocotools prints, in order.
-        public static let names = [
-            "AP@[.50:.95] area=all maxDets=100", "AP@.50 area=all maxDets=100", "AP@.75 area=all maxDets=100",
-            "AP@[.50:.95] area=small maxDets=100", "AP@[.50:.95] area=medium maxDets=100", "AP@[.50:.95] area=large maxDets=100",
-            "AR@[.50:.95] area=all maxDets=1", "AR@[.50:.95] area=all maxDets=10", "AR@[.50:.95] area=all maxDets=100",
-            "AR@[.50:.95] area=small maxDets=100", "AR@[.50:.95] area=medium maxDets=100", "AR@[.50:.95] area=large maxDets=100",
+        /// What each number is: AP or AR, the IoU thresholds, the area range, the detection limit.
+        static let rows: [(ap: Bool, iou: String, area: String, dets: Int)] = [
+            (true, "0.50:0.95", "all", 100), (true, "0.50", "all", 100), (true, "0.75", "all", 100),
+            (true, "0.50:0.95", "small", 100), (true, "0.50:0.95", "medium", 100), (true, "0.50:0.95", "large", 100),
+            (false, "0.50:0.95", "all", 1), (false, "0.50:0.95", "all", 10), (false, "0.50:0.95", "all", 100),
+            (false, "0.50:0.95", "small", 100), (false, "0.50:0.95", "medium", 100), (false, "0.50:0.95", "large", 100),
         ]
+        /// The labels of the numbers, in order: `AP@[.50:.95] area=all maxDets=100`, `AP@.50 ...`.
+        public static let names = rows.map { row in
+            let iou = row.iou.contains(":") ? "[.50:.95]" : String(row.iou.dropFirst())
+            return "\(row.ap ? "AP" : "AR")@\(iou) area=\(row.area) maxDets=\(row.dets)"
+        }
         /// Short keys for JSON: `AP`, `AP50`, `AP75`, `AP_small`, ..., `AR_large`.
         public static let keys = ["AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
                                   "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"]
@@ -45,13 +50,7 @@ public struct COCOEvaluator {
 
         /// pycocotools' printed summary, one line per number.
         public var text: String {
-            let rows: [(ap: Bool, iou: String, area: String, dets: Int)] = [
-                (true, "0.50:0.95", "all", 100), (true, "0.50", "all", 100), (true, "0.75", "all", 100),
-                (true, "0.50:0.95", "small", 100), (true, "0.50:0.95", "medium", 100), (true, "0.50:0.95", "large", 100),
-                (false, "0.50:0.95", "all", 1), (false, "0.50:0.95", "all", 10), (false, "0.50:0.95", "all", 100),
-                (false, "0.50:0.95", "small", 100), (false, "0.50:0.95", "medium", 100), (false, "0.50:0.95", "large", 100),
-            ]
-            return zip(rows, stats).map { row, value in
+            return zip(Self.rows, stats).map { row, value in
                 let title = (row.ap ? "Average Precision" : "Average Recall").padding(toLength: 18, withPad: " ", startingAt: 0)
                 let iou = row.iou.padding(toLength: 9, withPad: " ", startingAt: 0)
                 let area = String(repeating: " ", count: 6 - row.area.count) + row.area
@@ -143,19 +142,29 @@ public struct COCOEvaluator {
         var gtIgnored: [Bool]
     }
 
-    private func evaluateImage(_ key: Key, low: Double, high: Double) -> ImageResult? {
+    /// One (image, category) as every area range sees it: pycocotools' `computeIoU`, done once.
+    private struct Pair {
+        /// Ground truth in file order; detections by score, the first 100.
+        var gts: [Box], dets: [Box]
+        /// `ious[d][g]`, empty when either side is.
+        var ious: [[Double]]
+    }
+
+    private func pair(_ key: Key) -> Pair? {
         let gts = groundTruth[key] ?? [], allDets = detections[key] ?? []
         if gts.isEmpty && allDets.isEmpty { return nil }
-        let maxDet = Self.maxDetections.last!
-        let dets = Self.descendingOrder(allDets.map(\.score)).prefix(maxDet).map { allDets[$0] }
+        let dets = Self.descendingOrder(allDets.map(\.score)).prefix(Self.maxDetections.last!).map { allDets[$0] }
+        let ious = gts.isEmpty ? [] : dets.map { d in gts.map { Self.iou(d.bbox, $0.bbox, crowd: $0.crowd) } }
+        return Pair(gts: gts, dets: dets, ious: ious)
+    }
+
+    private func evaluateImage(_ p: Pair, low: Double, high: Double) -> ImageResult {
+        let gts = p.gts, dets = p.dets
         let ignoreFlags = gts.map { $0.crowd || $0.area < low || $0.area > high }
         // Non-ignored first, stable.
         let gtOrder = gts.indices.sorted { (ignoreFlags[$0] ? 1 : 0, $0) < (ignoreFlags[$1] ? 1 : 0, $1) }
         let g = gtOrder.map { gts[$0] }, gtIgnored = gtOrder.map { ignoreFlags[$0] }
-        var ious = [[Double]](repeating: [], count: dets.count)
-        if !g.isEmpty && !dets.isEmpty {
-            for (di, d) in dets.enumerated() { ious[di] = g.map { Self.iou(d.bbox, $0.bbox, crowd: $0.crowd) } }
-        }
+        let ious = p.ious.map { row in gtOrder.map { row[$0] } }
         let t = Self.iouThresholds.count
         var matched = [[Bool]](repeating: [Bool](repeating: false, count: dets.count), count: t)
         var ignored = matched
@@ -196,8 +205,9 @@ public struct COCOEvaluator {
         func rIndex(_ ti: Int, _ ki: Int, _ ai: Int, _ mi: Int) -> Int { ((ti * k + ki) * a + ai) * m + mi }
 
         for (ki, category) in categoryIDs.enumerated() {
+            let pairs = imageIDs.compactMap { pair(Key(image: $0, category: category)) }
             for (ai, range) in Self.areaRanges.enumerated() {
-                let results = imageIDs.compactMap { evaluateImage(Key(image: $0, category: category), low: range.low, high: range.high) }
+                let results = pairs.map { evaluateImage($0, low: range.low, high: range.high) }
                 if results.isEmpty { continue }
                 let npig = results.reduce(0) { $0 + $1.gtIgnored.filter { !$0 }.count }
                 for (mi, maxDet) in Self.maxDetections.enumerated() {
